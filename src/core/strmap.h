@@ -1,0 +1,31 @@
+/*
+ * strmap.h - an open-addressing hash map from NUL-terminated strings to pointers.
+ *
+ * Not thread-safe: each map has one owner (a worker's local table, or the writer's).  Keys
+ * are copied into the map; values are the caller's.  Iterate with plait_strmap_next().
+ */
+#ifndef PLAIT_CORE_STRMAP_H
+#define PLAIT_CORE_STRMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char **keys;
+    void **vals;
+    uint64_t *hashes;
+    size_t cap, len;
+} plait_strmap;
+
+void plait_strmap_init(plait_strmap *m);
+/* Frees keys and the table (not the values). */
+void plait_strmap_free(plait_strmap *m);
+void *plait_strmap_get(const plait_strmap *m, const char *key);
+int plait_strmap_has(const plait_strmap *m, const char *key);
+/* Sets key -> val; returns the previous value or NULL. */
+void *plait_strmap_put(plait_strmap *m, const char *key, void *val);
+/* Iteration: start with *pos = 0; returns 0 when done. */
+int plait_strmap_next(const plait_strmap *m, size_t *pos, const char **key, void **val);
+uint64_t plait_strhash(const char *s);
+
+#endif
