@@ -1,0 +1,279 @@
+/*
+ * distance.c - float32 / int8 inner loops in three families: portable C, AVX2+FMA and
+ * AVX-512 (F+BW).  The SIMD families are compiled with __attribute__((target)) so the rest of
+ * the program keeps the baseline ISA and runs on any x86-64 (or non-x86) machine; which one is
+ * used is decided at run time with __builtin_cpu_supports.
+ */
+#include "vector/distance.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- portable: four accumulators so the loop is not one long dependency chain ---- */
+
+static float p_dot_f32(const float *a, const float *b, size_t n)
+{
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static float p_l2_f32(const float *a, const float *b, size_t n)
+{
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1];
+        float d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3];
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+        s2 += d2 * d2;
+        s3 += d3 * d3;
+    }
+    for (; i < n; i++) {
+        float d = a[i] - b[i];
+        s0 += d * d;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+static float p_dot_f32_i8(const float *a, const int8_t *b, size_t n)
+{
+    float s0 = 0, s1 = 0;
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        s0 += a[i] * (float)b[i];
+        s1 += a[i + 1] * (float)b[i + 1];
+    }
+    for (; i < n; i++) s0 += a[i] * (float)b[i];
+    return s0 + s1;
+}
+
+static int32_t p_dot_i8(const int8_t *a, const int8_t *b, size_t n)
+{
+    int32_t s = 0;
+    for (size_t i = 0; i < n; i++) s += (int32_t)a[i] * (int32_t)b[i];
+    return s;
+}
+
+static const vx_kernels k_portable = {"portable", p_dot_f32, p_l2_f32, p_dot_f32_i8, p_dot_i8};
+
+const vx_kernels *vx_kernels_portable(void) { return &k_portable; }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+/* ---- AVX2 + FMA ---- */
+#define T_AVX2 __attribute__((target("avx2,fma")))
+
+T_AVX2 static float hsum256(__m256 v)
+{
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+    return _mm_cvtss_f32(lo);
+}
+
+T_AVX2 static int32_t hsum256_epi32(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+T_AVX2 static float a2_dot_f32(const float *a, const float *b, size_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    if (i + 8 <= n) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        i += 8;
+    }
+    float s = hsum256(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+T_AVX2 static float a2_l2_f32(const float *a, const float *b, size_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+        s0 = _mm256_fmadd_ps(d0, d0, s0);
+        s1 = _mm256_fmadd_ps(d1, d1, s1);
+    }
+    if (i + 8 <= n) {
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        s0 = _mm256_fmadd_ps(d0, d0, s0);
+        i += 8;
+    }
+    float s = hsum256(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) {
+        float d = a[i] - b[i];
+        s += d * d;
+    }
+    return s;
+}
+
+T_AVX2 static float a2_dot_f32_i8(const float *a, const int8_t *b, size_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i q = _mm_loadu_si128((const __m128i *)(b + i));
+        __m256 f0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q));
+        __m256 f1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q, 8)));
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), f0, s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), f1, s1);
+    }
+    float s = hsum256(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += a[i] * (float)b[i];
+    return s;
+}
+
+T_AVX2 static int32_t a2_dot_i8(const int8_t *a, const int8_t *b, size_t n)
+{
+    __m256i s = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i)));
+        __m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)));
+        s = _mm256_add_epi32(s, _mm256_madd_epi16(x, y));
+    }
+    int32_t r = hsum256_epi32(s);
+    for (; i < n; i++) r += (int32_t)a[i] * (int32_t)b[i];
+    return r;
+}
+
+static const vx_kernels k_avx2 = {"avx2", a2_dot_f32, a2_l2_f32, a2_dot_f32_i8, a2_dot_i8};
+
+/* ---- AVX-512 F + BW + VL: masked loads take the tails without a scalar loop ---- */
+#define T_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+
+T_AVX512 static float a5_dot_f32(const float *a, const float *b, size_t n)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+T_AVX512 static float a5_l2_f32(const float *a, const float *b, size_t n)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+        s0 = _mm512_fmadd_ps(d0, d0, s0);
+        s1 = _mm512_fmadd_ps(d1, d1, s1);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+        s0 = _mm512_fmadd_ps(d, d, s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+T_AVX512 static float a5_dot_f32_i8(const float *a, const int8_t *b, size_t n)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)(b + i));
+        __m512 f0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q)));
+        __m512 f1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1)));
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), f0, s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), f1, s1);
+    }
+    for (; i < n; i += 16) {
+        size_t left = n - i;
+        __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        __m128i q = _mm_maskz_loadu_epi8(m, b + i);
+        __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q));
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), f, s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+T_AVX512 static int32_t a5_dot_i8(const int8_t *a, const int8_t *b, size_t n)
+{
+    __m512i s = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i < n; i += 32) {
+        size_t left = n - i;
+        __mmask32 m = left >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << left) - 1);
+        __m512i x = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, a + i));
+        __m512i y = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, b + i));
+        s = _mm512_add_epi32(s, _mm512_madd_epi16(x, y));
+    }
+    return _mm512_reduce_add_epi32(s);
+}
+
+static const vx_kernels k_avx512 = {"avx512", a5_dot_f32, a5_l2_f32, a5_dot_f32_i8, a5_dot_i8};
+
+const vx_kernels *vx_kernels_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &k_avx2 : NULL;
+}
+
+const vx_kernels *vx_kernels_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")
+               ? &k_avx512
+               : NULL;
+}
+#else
+const vx_kernels *vx_kernels_avx2(void) { return NULL; }
+const vx_kernels *vx_kernels_avx512(void) { return NULL; }
+#endif
+
+static const vx_kernels *chosen;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
+
+static void choose(void)
+{
+    const char *force = getenv("PLAIT_VX_KERNELS");
+    const vx_kernels *k = NULL;
+    if (force && strcmp(force, "portable") == 0) k = vx_kernels_portable();
+    else if (force && strcmp(force, "avx2") == 0) k = vx_kernels_avx2();
+    else if (force && strcmp(force, "avx512") == 0) k = vx_kernels_avx512();
+    else {
+        k = vx_kernels_avx512();
+        if (!k) k = vx_kernels_avx2();
+    }
+    chosen = k ? k : vx_kernels_portable();
+}
+
+const vx_kernels *vx_kernels_best(void)
+{
+    pthread_once(&chosen_once, choose);
+    return chosen;
+}
