@@ -1,2 +1,95 @@
+/* main.c - `plait` entry point: global options, dispatch to commands, help. */
+#include "cli/cli.h"
+#include "core/hash.h"
+#include "plait/error.h"
+
+#include <getopt.h>
 #include <stdio.h>
-int main(void) { puts("plait"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *usage =
+    "usage: plait <command> [options] [args]\n"
+    "\n"
+    "commands:\n"
+    "  index [PATH]       build or update the index of a Rust workspace (default: .)\n"
+    "  status             what the index holds: counts by kind, diagnostics, size, last run\n"
+    "  find NAME          items by name: exact, prefix, case-insensitive, or a glob on paths (a*b::c)\n"
+    "  show ITEM          one item by canonical path or key: signature, docs, location, edges, source\n"
+    "  export             the whole graph, one JSON object per line (--format jsonl)\n"
+    "\n"
+    "options:\n"
+    "  --db DIR           index folder (default: PATH/.plait for index, ./.plait otherwise)\n"
+    "  --json             machine-readable output\n"
+    "  --jobs N           parser threads for index (default: number of cores)\n"
+    "  --quiet            no progress or summary\n"
+    "  --max-file-size N  skip sources larger than N bytes (default 4194304)\n"
+    "  --kind KIND        find: only this kind (function, struct, trait, ...)\n"
+    "  --limit N          find: at most N results (default 50)\n"
+    "  --stable           export: leave out the stamp (for diffs between runs)\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "exit codes: 0 ok, 1 failure, 2 usage error, 3 no index, 4 nothing found, 130 interrupted\n";
+
+int cli_exit_for(int rc)
+{
+    switch (rc) {
+    case PLAIT_OK: return EXIT_OKAY;
+    case PLAIT_EINTERRUPTED: return EXIT_INTERRUPTED;
+    case PLAIT_ENOTFOUND: return EXIT_NOTFOUND;
+    case PLAIT_EVERSION: return EXIT_NOINDEX;
+    case PLAIT_EINVALID: return EXIT_USAGE;
+    default: return EXIT_FAIL;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OKAY;
+    }
+    const char *cmd = argv[1];
+    cli_opts o = {.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .max_file_size = 4 << 20, .limit = 50, .format = "jsonl"};
+    static const struct option longs[] = {
+        {"db", required_argument, 0, 'd'}, {"json", no_argument, 0, 'J'}, {"jobs", required_argument, 0, 'j'},
+        {"quiet", no_argument, 0, 'q'}, {"max-file-size", required_argument, 0, 'M'}, {"kind", required_argument, 0, 'k'},
+        {"limit", required_argument, 0, 'n'}, {"stable", no_argument, 0, 'S'}, {"format", required_argument, 0, 'f'},
+        {"shuffle", required_argument, 0, 'X'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    optind = 2;
+    int c;
+    while ((c = getopt_long(argc, argv, "hqj:", longs, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.db = optarg; break;
+        case 'J': o.json = 1; break;
+        case 'j': o.jobs = atoi(optarg); break;
+        case 'q': o.quiet = 1; break;
+        case 'M': o.max_file_size = atoll(optarg); break;
+        case 'k': o.kind = optarg; break;
+        case 'n': o.limit = atoi(optarg); break;
+        case 'S': o.stable = 1; break;
+        case 'f': o.format = optarg; break;
+        case 'X': o.shuffle = atoi(optarg); break;
+        case 'h': fputs(usage, stdout); return EXIT_OKAY;
+        default: fprintf(stderr, "plait: try `plait --help`\n"); return EXIT_USAGE;
+        }
+    }
+    if (o.jobs < 1 || o.jobs > 256) {
+        fprintf(stderr, "plait: --jobs must be between 1 and 256\n");
+        return EXIT_USAGE;
+    }
+    o.argc = argc - optind;
+    o.argv = argv + optind;
+    if (plait_hash_init() != PLAIT_OK) {
+        fprintf(stderr, "plait: %s\n", plait_error_last());
+        return EXIT_FAIL;
+    }
+    if (!strcmp(cmd, "index")) return cmd_index(&o);
+    if (!strcmp(cmd, "status")) return cmd_status(&o);
+    if (!strcmp(cmd, "find")) return cmd_find(&o);
+    if (!strcmp(cmd, "show")) return cmd_show(&o);
+    if (!strcmp(cmd, "export")) return cmd_export(&o);
+    fprintf(stderr, "plait: unknown command `%s`; try `plait --help`\n", cmd);
+    return EXIT_USAGE;
+}

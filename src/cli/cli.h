@@ -1,0 +1,28 @@
+/* cli.h - the command-line front end: option parsing shared by the commands. */
+#ifndef PLAIT_CLI_H
+#define PLAIT_CLI_H
+
+/* Exit codes: documented in `plait --help`. */
+enum { EXIT_OKAY = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOINDEX = 3, EXIT_NOTFOUND = 4, EXIT_INTERRUPTED = 130 };
+
+typedef struct {
+    const char *db;     /* --db: the index folder (default: <root>/.plait) */
+    int json, quiet, jobs, stable, shuffle;
+    long long max_file_size;
+    const char *kind;   /* --kind filter */
+    const char *format;
+    int limit;
+    int argc;           /* positional arguments */
+    char **argv;
+} cli_opts;
+
+int cmd_index(cli_opts *o);
+int cmd_status(cli_opts *o);
+int cmd_find(cli_opts *o);
+int cmd_show(cli_opts *o);
+int cmd_export(cli_opts *o);
+/* The database file for the options (caller frees). */
+char *cli_db_path(const cli_opts *o, const char *root);
+int cli_exit_for(int plait_rc);
+
+#endif

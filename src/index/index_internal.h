@@ -1,0 +1,63 @@
+/* index_internal.h - state shared by the pipeline's stages (pipeline.c, writer.c). */
+#ifndef PLAIT_INDEX_INTERNAL_H
+#define PLAIT_INDEX_INTERNAL_H
+
+#include "index/index.h"
+#include "core/queue.h"
+#include "core/strmap.h"
+#include "discover/cargo.h"
+#include "graph/graph.h"
+#include "store/store.h"
+
+typedef enum { JOB_PARSE, JOB_UNCHANGED, JOB_SAME_CONTENT, JOB_FAILED, JOB_VANISHED } plait_job_state;
+
+typedef struct {
+    char *rel;
+    int64_t size, mtime_ns;
+    plait_job_state state;
+    char *src;              /* file bytes, until parsed */
+    size_t len;
+    plait_hash hash;
+    int has_hash;
+    plait_extract x;        /* items, mod declarations and diagnostics */
+} plait_job;
+
+void plait_job_free(plait_job *j);
+
+typedef PLAIT_VEC(plait_mount *) mount_list;
+
+typedef struct {
+    const plait_index_opts *opts;
+    plait_index_stats *stats;
+    uint64_t t0, last_draw;
+    plait_walk walk;
+    plait_workspace ws;
+    plait_path_diags diags;          /* run-level: walk, manifests, mounting */
+    plait_store *store;
+    plait_file_rec *old;             /* files as the database had them */
+    size_t nold;
+    plait_strmap old_files;          /* rel -> plait_file_rec* */
+    PLAIT_VEC(plait_job *) jobs;     /* handed to the reader */
+    size_t njobs;
+    long files_done;
+    plait_strmap seen;               /* rel of every source this run -> (void*)1 */
+    plait_strmap mounts;             /* rel -> mount_list* */
+    plait_strmap pending;            /* rel -> plait_job* waiting for a mount */
+    plait_strmap processed;          /* rel -> mount signature the database now holds */
+    plait_strmap recheck;            /* rel -> 1 while queued in `remount` */
+    PLAIT_VEC(char *) remount;       /* files whose mounts may differ from what is stored */
+    PLAIT_VEC(plait_target *) pseudo;/* targets made up for orphan and loose files */
+    plait_queue *parse_q, *write_q;
+    int parsers_left;
+    int in_tx, batch;
+    plait_rust_parser *parser;       /* the writer's own, for re-mounts */
+} pipeline;
+
+int plait_index_prepare(pipeline *p);
+int plait_index_write(pipeline *p);
+int plait_index_finish(pipeline *p, int interrupted);
+void plait_index_cleanup(pipeline *p);
+void plait_index_progress(pipeline *p);
+int plait_index_stopping(void);
+
+#endif

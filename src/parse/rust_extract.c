@@ -1,0 +1,743 @@
+/*
+ * rust_extract.c - turns one Rust source file into a plait_extract with tree-sitter-rust.
+ *
+ * The walk visits each container (the file, a `mod { }`, a trait or impl body, a function
+ * body) child by child.  Outer attributes and doc comments are siblings that come *before* an
+ * item in tree-sitter's tree, so they are gathered into a `pending` record and handed to the
+ * next item; anything else clears them.  A `scope` says where an item lands: its parent item,
+ * its display and identity path prefixes, and the module whose names are in scope.
+ * Function bodies are walked in full so items nested in blocks are found; error-recovery
+ * (ERROR) nodes are walked too, which keeps a syntax error local to where it is.
+ */
+#include "parse/extract.h"
+#include "parse/rust_text.h"
+#include "core/strbuf.h"
+#include "core/strmap.h"
+#include "plait/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <tree_sitter/api.h>
+
+const TSLanguage *tree_sitter_rust(void);
+
+#define MAX_DEPTH 1500 /* syntactic nesting walked; deeper code gets a diagnostic */
+
+struct plait_rust_parser { TSParser *ts; };
+
+enum { ASSOC_NONE, ASSOC_TRAIT, ASSOC_IMPL, ASSOC_TRAIT_IMPL };
+
+typedef struct {
+    int parent;             /* item index, -1 = the file's module */
+    const char *path;       /* display path prefix ("" = module root) */
+    const char *key;        /* identity path prefix */
+    const char *module;     /* relative module path whose names are in scope */
+    const char *inline_dir; /* directory that inline modules add ("a/b") */
+    int inline_parent;      /* innermost inline module item, -1 if none */
+    int assoc;              /* inside a trait or impl body */
+    const char *inherit_vis;/* trait items inherit the trait's visibility */
+    int in_body;            /* inside a function body: walk every node */
+    int depth;
+} scope;
+
+typedef struct {
+    strbuf doc, attrs, cfg;
+    char *path_attr;
+    int macro_export, has;
+    uint32_t start;         /* byte offset of the first attribute or doc comment */
+} pending;
+
+typedef struct {
+    const char *src;
+    size_t len;
+    plait_extract *x;
+    int deep_reported;
+} ctx;
+
+static void walk(ctx *c, TSNode container, const scope *s);
+
+static char *text(ctx *c, TSNode n) { return xstrndup(c->src + ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n)); }
+static int is(TSNode n, const char *t) { return strcmp(ts_node_type(n), t) == 0; }
+static TSNode field(TSNode n, const char *f) { return ts_node_child_by_field_name(n, f, (uint32_t)strlen(f)); }
+
+static char *join(const char *a, const char *b)
+{
+    if (!a || !*a) return xstrdup(b);
+    return xasprintf("%s::%s", a, b);
+}
+
+static void pending_reset(pending *p)
+{
+    strbuf_reset(&p->doc);
+    strbuf_reset(&p->attrs);
+    strbuf_reset(&p->cfg);
+    free(p->path_attr);
+    p->path_attr = NULL;
+    p->macro_export = p->has = 0;
+}
+
+static void pending_free(pending *p)
+{
+    pending_reset(p);
+    strbuf_free(&p->doc);
+    strbuf_free(&p->attrs);
+    strbuf_free(&p->cfg);
+}
+
+static void add_doc(strbuf *doc, char *line)
+{
+    if (doc->len) strbuf_putc(doc, '\n');
+    strbuf_puts(doc, line);
+    free(line);
+}
+
+/* `doc = "..."`, `path = "..."`, `cfg(...)`, `macro_export`: reads one attribute's meaning. */
+static void read_attribute(ctx *c, TSNode attr, strbuf *doc, strbuf *cfg, char **path_attr, int *macro_export)
+{
+    TSNode a = ts_node_named_child(attr, 0); /* the `attribute` node */
+    if (ts_node_is_null(a) || ts_node_named_child_count(a) == 0) return;
+    char *name = text(c, ts_node_named_child(a, 0));
+    TSNode val = field(a, "value");
+    if (strcmp(name, "doc") == 0 && !ts_node_is_null(val) && doc) {
+        if (is(val, "string_literal") || is(val, "raw_string_literal")) {
+            char *t = text(c, val);
+            add_doc(doc, rt_unquote(t, strlen(t)));
+            free(t);
+        }
+    } else if (strcmp(name, "path") == 0 && !ts_node_is_null(val) && path_attr) {
+        char *t = text(c, val);
+        free(*path_attr);
+        *path_attr = rt_unquote(t, strlen(t));
+        free(t);
+    } else if (strcmp(name, "cfg") == 0 && cfg) {
+        char *t = text(c, a);
+        if (cfg->len) strbuf_puts(cfg, ", ");
+        char *col = rt_collapse(t, strlen(t));
+        strbuf_puts(cfg, col);
+        free(col);
+        free(t);
+    } else if (strcmp(name, "macro_export") == 0 && macro_export) {
+        *macro_export = 1;
+    }
+    free(name);
+}
+
+/* Comment node: returns 1 outer doc, 2 inner doc, 0 plain comment. */
+static int doc_kind(TSNode n)
+{
+    if (!ts_node_is_null(field(n, "outer"))) return 1;
+    if (!ts_node_is_null(field(n, "inner"))) return 2;
+    return 0;
+}
+
+static char *doc_text(ctx *c, TSNode n)
+{
+    uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+    return is(n, "line_comment") ? rt_doc_line(c->src + a, b - a) : rt_doc_block(c->src + a, b - a);
+}
+
+/* Consumes attributes and comments into `p`; returns 1 if `n` was one of them. */
+static int take_pending(ctx *c, TSNode n, pending *p)
+{
+    if (is(n, "attribute_item")) {
+        if (!p->has) p->start = ts_node_start_byte(n);
+        p->has = 1;
+        char *t = text(c, n);
+        if (p->attrs.len) strbuf_putc(&p->attrs, '\n');
+        char *col = rt_collapse(t, strlen(t));
+        strbuf_puts(&p->attrs, col);
+        free(col);
+        free(t);
+        read_attribute(c, n, &p->doc, &p->cfg, &p->path_attr, &p->macro_export);
+        return 1;
+    }
+    if (is(n, "line_comment") || is(n, "block_comment")) {
+        if (doc_kind(n) == 1) {
+            if (!p->has) p->start = ts_node_start_byte(n);
+            p->has = 1;
+            add_doc(&p->doc, doc_text(c, n));
+        }
+        return 1; /* plain comments neither attach nor break the run */
+    }
+    return 0;
+}
+
+static char *visibility(ctx *c, TSNode n, const scope *s)
+{
+    uint32_t cnt = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < cnt; i++) {
+        TSNode ch = ts_node_named_child(n, i);
+        if (is(ch, "visibility_modifier")) {
+            uint32_t a = ts_node_start_byte(ch), b = ts_node_end_byte(ch);
+            return rt_visibility(c->src + a, b - a);
+        }
+    }
+    if (s->assoc == ASSOC_TRAIT_IMPL) return xstrdup("pub");
+    return xstrdup(s->inherit_vis ? s->inherit_vis : "private");
+}
+
+/* Declaration text up to `stop` (exclusive), without a trailing `=`/`;`, collapsed. */
+static char *signature_until(ctx *c, TSNode n, uint32_t stop)
+{
+    uint32_t a = ts_node_start_byte(n);
+    while (stop > a && strchr(" \t\r\n=;{", c->src[stop - 1])) stop--;
+    return rt_collapse(c->src + a, stop - a);
+}
+
+static char *signature(ctx *c, TSNode n)
+{
+    TSNode body = field(n, "body");
+    if (is(n, "const_item") || is(n, "static_item")) body = field(n, "value");
+    if (is(n, "struct_item") && !ts_node_is_null(body) && !is(body, "field_declaration_list"))
+        body = (TSNode){0};
+    uint32_t stop = ts_node_is_null(body) ? ts_node_end_byte(n) : ts_node_start_byte(body);
+    return signature_until(c, n, stop);
+}
+
+static uint32_t line_of(TSNode n, int end)
+{
+    TSPoint p = end ? ts_node_end_point(n) : ts_node_start_point(n);
+    if (end && p.column == 0 && p.row > 0) return p.row; /* span ends at a line start */
+    return p.row + 1;
+}
+
+/* Appends an item; strings are taken over (not copied).  Returns its index. */
+static int add_item(ctx *c, const scope *s, plait_kind kind, TSNode n, char *name, char *rel, char *key,
+                    char *sig, pending *p)
+{
+    plait_item it = {0};
+    it.kind = kind;
+    it.parent = s->parent;
+    it.name = name;
+    it.rel_path = rel;
+    it.key_path = key;
+    it.scope = xstrdup(s->module);
+    it.byte_start = ts_node_start_byte(n);
+    it.byte_end = ts_node_end_byte(n);
+    it.line_start = line_of(n, 0);
+    it.line_end = line_of(n, 1);
+    if (it.line_end < it.line_start) it.line_end = it.line_start;
+    it.visibility = kind == PLAIT_KIND_VARIANT ? xstrdup(s->inherit_vis ? s->inherit_vis : "pub")
+                                               : visibility(c, n, s);
+    it.signature = sig;
+    uint32_t from = it.byte_start;
+    if (p && p->has) {
+        if (p->doc.len) it.doc = xstrdup(strbuf_str(&p->doc));
+        if (p->attrs.len) it.attrs = xstrdup(strbuf_str(&p->attrs));
+        if (p->cfg.len) it.cfg = xstrdup(strbuf_str(&p->cfg));
+        it.macro_export = p->macro_export;
+        if (p->start < from) from = p->start;
+    }
+    plait_hash_normalised(&it.hash, c->src + from, it.byte_end - from);
+    PLAIT_VEC_PUSH(&c->x->items, it);
+    return (int)c->x->items.len - 1;
+}
+
+static int add_named(ctx *c, const scope *s, plait_kind kind, TSNode n, TSNode name_node, pending *p)
+{
+    char *name = ts_node_is_null(name_node) ? xstrdup("_") : text(c, name_node);
+    return add_item(c, s, kind, n, name, join(s->path, name), join(s->key, name), signature(c, n), p);
+}
+
+/* --- fields and variants ------------------------------------------------------------ */
+
+/* Fields of a struct, union or variant.  `default_vis` is what a field without a modifier
+ * gets: private in structs, the enum's visibility in variants. */
+static void walk_fields(ctx *c, TSNode list, int parent, const char *ppath, const char *pkey, const scope *s,
+                        const char *default_vis)
+{
+    scope fs = *s;
+    fs.parent = parent;
+    fs.path = ppath;
+    fs.key = pkey;
+    fs.assoc = ASSOC_NONE;
+    fs.inherit_vis = default_vis;
+    pending p = {0};
+    int ordered = is(list, "ordered_field_declaration_list"), pos = 0;
+    uint32_t cnt = ts_node_named_child_count(list);
+    TSNode vis = {0};
+    for (uint32_t i = 0; i < cnt; i++) {
+        TSNode ch = ts_node_named_child(list, i);
+        if (take_pending(c, ch, &p)) continue;
+        if (ordered && is(ch, "visibility_modifier")) {
+            vis = ch;
+            continue;
+        }
+        if (!ordered && !is(ch, "field_declaration")) {
+            pending_reset(&p);
+            continue;
+        }
+        char *name = ordered ? xasprintf("%d", pos++) : NULL;
+        if (!ordered) {
+            TSNode nm = field(ch, "name");
+            name = ts_node_is_null(nm) ? xstrdup("_") : text(c, nm);
+        }
+        char *sig;
+        if (ordered && !ts_node_is_null(vis)) {
+            uint32_t a = ts_node_start_byte(vis), b = ts_node_end_byte(ch);
+            sig = rt_collapse(c->src + a, b - a);
+        } else {
+            sig = signature(c, ch);
+        }
+        int idx = add_item(c, &fs, PLAIT_KIND_FIELD, ch, name, join(ppath, name), join(pkey, name), sig, &p);
+        if (ordered) {
+            plait_item *it = &c->x->items.items[idx];
+            free(it->visibility);
+            it->visibility = ts_node_is_null(vis) ? xstrdup(default_vis ? default_vis : "private")
+                                                  : rt_visibility(c->src + ts_node_start_byte(vis),
+                                                                  ts_node_end_byte(vis) - ts_node_start_byte(vis));
+            vis = (TSNode){0};
+        }
+        pending_reset(&p);
+    }
+    pending_free(&p);
+}
+
+static void walk_variants(ctx *c, TSNode list, int parent, const scope *es, const char *vis)
+{
+    const plait_item *e = &c->x->items.items[parent];
+    char *epath = xstrdup(e->rel_path), *ekey = xstrdup(e->key_path);
+    scope vs = *es;
+    vs.parent = parent;
+    vs.path = epath;
+    vs.key = ekey;
+    vs.inherit_vis = vis;
+    pending p = {0};
+    uint32_t cnt = ts_node_named_child_count(list);
+    for (uint32_t i = 0; i < cnt; i++) {
+        TSNode ch = ts_node_named_child(list, i);
+        if (take_pending(c, ch, &p)) continue;
+        if (!is(ch, "enum_variant")) {
+            pending_reset(&p);
+            continue;
+        }
+        uint32_t a = ts_node_start_byte(ch), b = ts_node_end_byte(ch);
+        char *name = text(c, field(ch, "name"));
+        int idx = add_item(c, &vs, PLAIT_KIND_VARIANT, ch, name, join(epath, name), join(ekey, name),
+                           rt_collapse(c->src + a, b - a), &p);
+        pending_reset(&p);
+        TSNode body = field(ch, "body");
+        if (!ts_node_is_null(body)) {
+            char *vp = xstrdup(c->x->items.items[idx].rel_path), *vk = xstrdup(c->x->items.items[idx].key_path);
+            walk_fields(c, body, idx, vp, vk, &vs, vis);
+            free(vp);
+            free(vk);
+        }
+    }
+    pending_free(&p);
+    free(epath);
+    free(ekey);
+}
+
+/* --- use trees ------------------------------------------------------------------------ */
+
+static void add_use(ctx *c, const scope *s, TSNode decl, const char *target, const char *alias, pending *p)
+{
+    const char *last = rt_last_segment(target);
+    char *name = xstrdup(alias ? alias : strcmp(target, "*") == 0 ? "*" : last);
+    char *written = alias ? xasprintf("use %s as %s", target, alias) : xasprintf("use %s", target);
+    int idx = add_item(c, s, PLAIT_KIND_USE, decl, name, join(s->path, written), join(s->key, written),
+                       xstrdup(written), p);
+    c->x->items.items[idx].target = xstrdup(target);
+    free(written);
+}
+
+static void expand_use(ctx *c, const scope *s, TSNode decl, TSNode n, const char *prefix, pending *p, int depth)
+{
+    if (ts_node_is_null(n) || depth > 64) return;
+    uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+    if (is(n, "use_as_clause")) {
+        TSNode pn = field(n, "path"), an = field(n, "alias");
+        char *path = rt_path(c->src + ts_node_start_byte(pn), ts_node_end_byte(pn) - ts_node_start_byte(pn));
+        char *alias = text(c, an), *full = join(prefix, path);
+        add_use(c, s, decl, full, alias, p);
+        free(path);
+        free(alias);
+        free(full);
+    } else if (is(n, "scoped_use_list")) {
+        TSNode pn = field(n, "path");
+        char *path = ts_node_is_null(pn) ? xstrdup("") : rt_path(c->src + ts_node_start_byte(pn), ts_node_end_byte(pn) - ts_node_start_byte(pn));
+        char *np = *path ? join(prefix, path) : xstrdup(prefix);
+        expand_use(c, s, decl, field(n, "list"), np, p, depth + 1);
+        free(path);
+        free(np);
+    } else if (is(n, "use_list")) {
+        uint32_t cnt = ts_node_named_child_count(n);
+        for (uint32_t i = 0; i < cnt; i++) {
+            TSNode ch = ts_node_named_child(n, i);
+            if (!is(ch, "line_comment") && !is(ch, "block_comment")) expand_use(c, s, decl, ch, prefix, p, depth + 1);
+        }
+    } else if (is(n, "use_wildcard") || is(n, "identifier") || is(n, "scoped_identifier") || is(n, "crate") ||
+               is(n, "self") || is(n, "super") || is(n, "metavariable")) {
+        char *path = rt_path(c->src + a, b - a);
+        if (strcmp(path, "self") == 0 && *prefix) {
+            add_use(c, s, decl, prefix, NULL, p); /* `a::{self}` imports `a` */
+        } else {
+            char *full = join(prefix, path);
+            add_use(c, s, decl, full, NULL, p);
+            free(full);
+        }
+        free(path);
+    }
+}
+
+/* --- impls ---------------------------------------------------------------------------- */
+
+/* The path a type is written with, generics and references stripped: `&'a mut a::B<T>` -> `a::B`. */
+static char *type_base(ctx *c, TSNode t)
+{
+    for (int guard = 0; guard < 16 && !ts_node_is_null(t); guard++) {
+        if (is(t, "reference_type") || is(t, "pointer_type")) t = field(t, "type");
+        else if (is(t, "generic_type")) t = field(t, "type");
+        else break;
+    }
+    if (ts_node_is_null(t)) return xstrdup("_");
+    char *raw = text(c, t), *s = rt_strip_generics(raw);
+    free(raw);
+    return s;
+}
+
+static void do_impl(ctx *c, TSNode n, const scope *s, pending *p)
+{
+    TSNode tn = field(n, "type"), trn = field(n, "trait");
+    char *ty = ts_node_is_null(tn) ? xstrdup("_") : text(c, tn);
+    char *tyc = rt_collapse(ty, strlen(ty));
+    char *readable;
+    char *trait_path = NULL;
+    if (!ts_node_is_null(trn)) {
+        char *tr = text(c, trn), *trc = rt_collapse(tr, strlen(tr));
+        /* a negative impl writes `!` before the trait, outside the trait node */
+        uint32_t tb = ts_node_start_byte(trn);
+        int neg = tb > 0 && c->src[tb - 1] == '!';
+        readable = xasprintf("impl %s%s for %s", neg ? "!" : "", trc, tyc);
+        trait_path = type_base(c, trn);
+        free(tr);
+        free(trc);
+    } else {
+        readable = xasprintf("impl %s", tyc);
+    }
+    char *base = type_base(c, tn);
+    int idx = add_item(c, s, PLAIT_KIND_IMPL, n, xstrdup(readable), join(s->path, readable), join(s->key, readable),
+                       signature(c, n), p);
+    plait_item *it = &c->x->items.items[idx];
+    it->target = xstrdup(base);
+    it->trait_path = trait_path;
+    free(it->visibility);
+    it->visibility = xstrdup("private"); /* impls have no visibility of their own */
+
+    TSNode body = field(n, "body");
+    if (!ts_node_is_null(body)) {
+        char *ipath = join(s->path, rt_last_segment(base));
+        char *ikey = xstrdup(it->key_path);
+        scope is = *s;
+        is.parent = idx;
+        is.path = ipath;
+        is.key = ikey;
+        is.assoc = trait_path ? ASSOC_TRAIT_IMPL : ASSOC_IMPL;
+        is.inherit_vis = NULL;
+        is.in_body = 0;
+        walk(c, body, &is);
+        free(ipath);
+        free(ikey);
+    }
+    free(base);
+    free(ty);
+    free(tyc);
+    free(readable);
+}
+
+/* --- modules ---------------------------------------------------------------------------- */
+
+static void do_mod(ctx *c, TSNode n, const scope *s, pending *p)
+{
+    TSNode body = field(n, "body");
+    char *name = text(c, field(n, "name"));
+    if (ts_node_is_null(body)) { /* `mod name;` mounts another file */
+        plait_moddecl m = {0};
+        m.name = name;
+        m.path_attr = p->path_attr;
+        p->path_attr = NULL;
+        m.inline_dir = xstrdup(s->inline_dir);
+        m.rel_path = join(s->module, name);
+        m.parent = s->inline_parent;
+        m.line = line_of(n, 0);
+        m.visibility = visibility(c, n, s);
+        m.doc = p->doc.len ? xstrdup(strbuf_str(&p->doc)) : NULL;
+        m.cfg = p->cfg.len ? xstrdup(strbuf_str(&p->cfg)) : NULL;
+        m.attrs = p->attrs.len ? xstrdup(strbuf_str(&p->attrs)) : NULL;
+        uint32_t from = p->has && p->start < ts_node_start_byte(n) ? p->start : ts_node_start_byte(n);
+        plait_hash_normalised(&m.hash, c->src + from, ts_node_end_byte(n) - from);
+        PLAIT_VEC_PUSH(&c->x->mods, m);
+        return;
+    }
+    /* inline module: `mod name { ... }`; a #[path] on it names its directory */
+    char *dir_part = p->path_attr ? xstrdup(p->path_attr) : xstrdup(name);
+    char *dir = *s->inline_dir ? xasprintf("%s/%s", s->inline_dir, dir_part) : xstrdup(dir_part);
+    int idx = add_item(c, s, PLAIT_KIND_MODULE, n, name, join(s->path, name), join(s->key, name),
+                       signature(c, n), p);
+    char *mpath = xstrdup(c->x->items.items[idx].rel_path), *mkey = xstrdup(c->x->items.items[idx].key_path);
+    scope ms = *s;
+    ms.parent = idx;
+    ms.path = mpath;
+    ms.key = mkey;
+    ms.module = mpath;
+    ms.inline_dir = dir;
+    ms.inline_parent = idx;
+    ms.assoc = ASSOC_NONE;
+    ms.inherit_vis = NULL;
+    ms.in_body = 0;
+    walk(c, body, &ms);
+    free(mpath);
+    free(mkey);
+    free(dir);
+    free(dir_part);
+}
+
+/* --- dispatch ----------------------------------------------------------------------------- */
+
+static void do_item(ctx *c, TSNode n, const scope *s, pending *p)
+{
+    const char *t = ts_node_type(n);
+    if (!strcmp(t, "function_item") || !strcmp(t, "function_signature_item")) {
+        int idx = add_named(c, s, s->assoc ? PLAIT_KIND_METHOD : PLAIT_KIND_FUNCTION, n, field(n, "name"), p);
+        TSNode body = field(n, "body");
+        if (!ts_node_is_null(body)) {
+            char *fpath = xstrdup(c->x->items.items[idx].rel_path), *fkey = xstrdup(c->x->items.items[idx].key_path);
+            scope fs = *s;
+            fs.parent = idx;
+            fs.path = fpath;
+            fs.key = fkey;
+            fs.assoc = ASSOC_NONE;
+            fs.inherit_vis = NULL;
+            fs.in_body = 1;
+            walk(c, body, &fs);
+            free(fpath);
+            free(fkey);
+        }
+    } else if (!strcmp(t, "struct_item") || !strcmp(t, "union_item")) {
+        int idx = add_named(c, s, t[0] == 's' ? PLAIT_KIND_STRUCT : PLAIT_KIND_UNION, n, field(n, "name"), p);
+        TSNode body = field(n, "body");
+        if (!ts_node_is_null(body)) {
+            char *sp = xstrdup(c->x->items.items[idx].rel_path), *sk = xstrdup(c->x->items.items[idx].key_path);
+            walk_fields(c, body, idx, sp, sk, s, NULL);
+            free(sp);
+            free(sk);
+        }
+    } else if (!strcmp(t, "enum_item")) {
+        int idx = add_named(c, s, PLAIT_KIND_ENUM, n, field(n, "name"), p);
+        TSNode body = field(n, "body");
+        char *vis = xstrdup(c->x->items.items[idx].visibility);
+        if (!ts_node_is_null(body)) walk_variants(c, body, idx, s, vis);
+        free(vis);
+    } else if (!strcmp(t, "trait_item")) {
+        int idx = add_named(c, s, PLAIT_KIND_TRAIT, n, field(n, "name"), p);
+        TSNode body = field(n, "body");
+        if (!ts_node_is_null(body)) {
+            const plait_item *it = &c->x->items.items[idx];
+            char *tp = xstrdup(it->rel_path), *tk = xstrdup(it->key_path), *vis = xstrdup(it->visibility);
+            scope ts = *s;
+            ts.parent = idx;
+            ts.path = tp;
+            ts.key = tk;
+            ts.assoc = ASSOC_TRAIT;
+            ts.inherit_vis = vis;
+            ts.in_body = 0;
+            walk(c, body, &ts);
+            free(tp);
+            free(tk);
+            free(vis);
+        }
+    } else if (!strcmp(t, "impl_item")) {
+        do_impl(c, n, s, p);
+    } else if (!strcmp(t, "const_item")) {
+        add_named(c, s, PLAIT_KIND_CONST, n, field(n, "name"), p);
+    } else if (!strcmp(t, "static_item")) {
+        add_named(c, s, PLAIT_KIND_STATIC, n, field(n, "name"), p);
+    } else if (!strcmp(t, "type_item") || !strcmp(t, "associated_type")) {
+        add_named(c, s, PLAIT_KIND_TYPE_ALIAS, n, field(n, "name"), p);
+    } else if (!strcmp(t, "macro_definition")) {
+        TSNode nm = field(n, "name");
+        char *name = ts_node_is_null(nm) ? xstrdup("_") : text(c, nm);
+        add_item(c, s, PLAIT_KIND_MACRO, n, name, join(s->path, name), join(s->key, name),
+                 xasprintf("macro_rules! %s", name), p);
+    } else if (!strcmp(t, "mod_item")) {
+        do_mod(c, n, s, p);
+    } else if (!strcmp(t, "use_declaration")) {
+        expand_use(c, s, n, field(n, "argument"), "", p, 0);
+    } else if (!strcmp(t, "extern_crate_declaration")) {
+        TSNode nm = field(n, "name"), al = field(n, "alias");
+        char *target = ts_node_is_null(nm) ? xstrdup("_") : text(c, nm);
+        char *alias = ts_node_is_null(al) ? NULL : text(c, al);
+        char *written = alias ? xasprintf("extern crate %s as %s", target, alias) : xasprintf("extern crate %s", target);
+        int idx = add_item(c, s, PLAIT_KIND_USE, n, xstrdup(alias ? alias : target), join(s->path, written),
+                           join(s->key, written), xstrdup(written), p);
+        c->x->items.items[idx].target = target;
+        free(alias);
+        free(written);
+    } else if (!strcmp(t, "foreign_mod_item")) {
+        TSNode body = field(n, "body");
+        if (!ts_node_is_null(body)) walk(c, body, s); /* extern { fn f(); } items live in the module */
+    }
+}
+
+static int is_item_type(const char *t)
+{
+    static const char *const items[] = {
+        "function_item", "function_signature_item", "struct_item", "union_item", "enum_item", "trait_item",
+        "impl_item", "const_item", "static_item", "type_item", "associated_type", "macro_definition",
+        "mod_item", "use_declaration", "extern_crate_declaration", "foreign_mod_item", NULL};
+    for (int i = 0; items[i]; i++)
+        if (!strcmp(t, items[i])) return 1;
+    return 0;
+}
+
+/* Inner docs and attributes (`//!`, `#![...]`) describe the enclosing module. */
+static void take_inner(ctx *c, TSNode n, const scope *s)
+{
+    strbuf *doc = NULL, *attrs = NULL;
+    strbuf d = {0}, a = {0};
+    plait_item *mod = s->inline_parent >= 0 ? &c->x->items.items[s->inline_parent] : NULL;
+    doc = &d;
+    attrs = &a;
+    if (is(n, "inner_attribute_item")) {
+        char *t = text(c, n), *col = rt_collapse(t, strlen(t));
+        strbuf_puts(attrs, col);
+        free(t);
+        free(col);
+        read_attribute(c, n, doc, NULL, NULL, NULL);
+    } else {
+        strbuf_puts(doc, "");
+        char *line = doc_text(c, n);
+        strbuf_puts(doc, line);
+        free(line);
+    }
+    char **dst_doc = mod ? &mod->doc : &c->x->inner_doc, **dst_attrs = mod ? &mod->attrs : &c->x->inner_attrs;
+    if (d.len || is(n, "line_comment") || is(n, "block_comment")) {
+        char *nd = *dst_doc ? xasprintf("%s\n%s", *dst_doc, strbuf_str(&d)) : xstrdup(strbuf_str(&d));
+        free(*dst_doc);
+        *dst_doc = nd;
+    }
+    if (a.len) {
+        char *na = *dst_attrs ? xasprintf("%s\n%s", *dst_attrs, strbuf_str(&a)) : xstrdup(strbuf_str(&a));
+        free(*dst_attrs);
+        *dst_attrs = na;
+    }
+    strbuf_free(&d);
+    strbuf_free(&a);
+}
+
+static void walk(ctx *c, TSNode container, const scope *s)
+{
+    if (s->depth > MAX_DEPTH) {
+        if (!c->deep_reported)
+            plait_extract_diag(c->x, PLAIT_DIAG_WARNING, ts_node_start_point(container).row + 1, "too-deep",
+                               "code nested deeper than %d levels; items inside it are not extracted", MAX_DEPTH);
+        c->deep_reported = 1;
+        return;
+    }
+    scope inner = *s;
+    inner.depth = s->depth + 1;
+    pending p = {0};
+    TSTreeCursor cur = ts_tree_cursor_new(container);
+    if (ts_tree_cursor_goto_first_child(&cur)) {
+        do {
+            TSNode ch = ts_tree_cursor_current_node(&cur);
+            if (!ts_node_is_named(ch)) continue;
+            const char *t = ts_node_type(ch);
+            if (is(ch, "inner_attribute_item") ||
+                ((is(ch, "line_comment") || is(ch, "block_comment")) && doc_kind(ch) == 2)) {
+                if (!s->in_body) take_inner(c, ch, s);
+                continue;
+            }
+            if (take_pending(c, ch, &p)) continue;
+            if (is_item_type(t)) {
+                do_item(c, ch, &inner, &p);
+            } else if (s->in_body || ts_node_has_error(ch) || ts_node_is_error(ch)) {
+                if (ts_node_child_count(ch) > 0) walk(c, ch, &inner);
+            }
+            pending_reset(&p);
+        } while (ts_tree_cursor_goto_next_sibling(&cur));
+    }
+    ts_tree_cursor_delete(&cur);
+    pending_free(&p);
+}
+
+/* --- entry points ------------------------------------------------------------------------ */
+
+plait_rust_parser *plait_rust_parser_new(void)
+{
+    plait_rust_parser *p = xcalloc(1, sizeof *p);
+    p->ts = ts_parser_new();
+    if (!ts_parser_set_language(p->ts, tree_sitter_rust())) {
+        ts_parser_delete(p->ts);
+        free(p);
+        plait_error_set(PLAIT_ERR, "tree-sitter-rust grammar ABI is not supported by this tree-sitter runtime");
+        return NULL;
+    }
+    return p;
+}
+
+void plait_rust_parser_free(plait_rust_parser *p)
+{
+    if (!p) return;
+    ts_parser_delete(p->ts);
+    free(p);
+}
+
+/* Counts ERROR and MISSING nodes, descending only into subtrees that contain one. */
+static void count_errors(ctx *c, TSNode root)
+{
+    TSTreeCursor cur = ts_tree_cursor_new(root);
+    uint32_t first_line = 0;
+    int n = 0;
+    for (;;) {
+        TSNode node = ts_tree_cursor_current_node(&cur);
+        if (ts_node_is_error(node) || ts_node_is_missing(node)) {
+            if (!n) first_line = ts_node_start_point(node).row + 1;
+            n++;
+        }
+        if (ts_node_has_error(node) && !ts_node_is_error(node) && ts_tree_cursor_goto_first_child(&cur)) continue;
+        while (!ts_tree_cursor_goto_next_sibling(&cur))
+            if (!ts_tree_cursor_goto_parent(&cur)) goto done;
+    }
+done:
+    ts_tree_cursor_delete(&cur);
+    c->x->syntax_errors = n;
+    if (n)
+        plait_extract_diag(c->x, PLAIT_DIAG_WARNING, first_line, "syntax",
+                           "%d syntax error%s, the first at line %u; the parser recovered and the items around them "
+                           "are indexed", n, n == 1 ? "" : "s", first_line);
+}
+
+static void assign_disambiguators(plait_extract *x)
+{
+    plait_strmap seen;
+    plait_strmap_init(&seen);
+    for (size_t i = 0; i < x->items.len; i++) {
+        plait_item *it = &x->items.items[i];
+        char *k = xasprintf("%s\x1f%d\x1f%s", it->key_path, (int)it->kind, it->cfg ? it->cfg : "");
+        intptr_t n = (intptr_t)plait_strmap_get(&seen, k);
+        it->disamb = (int)n;
+        plait_strmap_put(&seen, k, (void *)(n + 1));
+        free(k);
+    }
+    plait_strmap_free(&seen);
+}
+
+int plait_rust_extract(plait_rust_parser *p, const char *src, size_t len, plait_extract *out)
+{
+    if (len > UINT32_MAX) return plait_error_set(PLAIT_EINVALID, "file too large for the parser (%zu bytes)", len);
+    TSTree *tree = ts_parser_parse_string(p->ts, NULL, src, (uint32_t)len);
+    if (!tree) return plait_error_set(PLAIT_ERR, "tree-sitter failed to parse");
+    ctx c = {src, len, out, 0};
+    scope root = {.parent = -1, .path = "", .key = "", .module = "", .inline_dir = "", .inline_parent = -1};
+    TSNode rn = ts_tree_root_node(tree);
+    walk(&c, rn, &root);
+    if (ts_node_has_error(rn)) count_errors(&c, rn);
+    assign_disambiguators(out);
+    uint32_t lines = 0;
+    for (size_t i = 0; i < len; i++) lines += src[i] == '\n';
+    out->n_lines = lines + (len && src[len - 1] != '\n');
+    ts_tree_delete(tree);
+    return PLAIT_OK;
+}

@@ -1,0 +1,202 @@
+/* store.c - schema, migrations and the writer's statements (see store.h). */
+#include "store/store.h"
+#include "store/store_internal.h"
+#include "core/uuid7.h"
+#include "core/xalloc.h"
+#include "plait/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_FILE_GET] = "SELECT id FROM files WHERE path = ?1",
+    [ST_FILE_INS] = "INSERT INTO files(path, size, mtime_ns, hash, lang, mounts, mods, lines, syntax_errors) "
+                    "VALUES (?1, ?2, ?3, ?4, 'rust', ?5, ?6, ?7, ?8)",
+    [ST_FILE_UPD] = "UPDATE files SET size = ?2, mtime_ns = ?3, hash = ?4, mounts = ?5, mods = ?6, lines = ?7, "
+                    "syntax_errors = ?8 WHERE id = ?1",
+    [ST_NODE_OLD] = "SELECT content_hash, stamp FROM nodes WHERE key = ?1",
+    [ST_NODE_DEL] = "DELETE FROM nodes WHERE file_id = ?1",
+    [ST_EDGE_DEL] = "DELETE FROM edges WHERE file_id = ?1",
+    [ST_DIAG_DEL] = "DELETE FROM diagnostics WHERE file_id = ?1",
+    [ST_NODE_INS] = "INSERT INTO nodes(key, file_id, kind, name, path, crate, parent, line_start, line_end, byte_start, "
+                    "byte_end, visibility, signature, doc, attrs, cfg, target, trait_path, scope, content_hash, stamp) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+    [ST_EDGE_INS] = "INSERT INTO edges(src, dst, kind, confidence, target_path, scope, file_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_DIAG_INS] = "INSERT INTO diagnostics(file_id, path, severity, line, code, message) "
+                    "VALUES (?1, (SELECT path FROM files WHERE id = ?1), ?2, ?3, ?4, ?5)",
+    [ST_TOUCH] = "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1",
+    [ST_FILE_DEL] = "DELETE FROM files WHERE id = ?1",
+};
+
+struct plait_store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+static const char *const schema_v1 =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+    "CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER, mtime_ns INTEGER,"
+    "  hash BLOB, lang TEXT, mounts TEXT, mods TEXT, lines INTEGER, syntax_errors INTEGER);"
+    "CREATE TABLE nodes(key TEXT PRIMARY KEY, file_id INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,"
+    "  path TEXT NOT NULL, crate TEXT, parent TEXT, line_start INTEGER, line_end INTEGER, byte_start INTEGER,"
+    "  byte_end INTEGER, visibility TEXT, signature TEXT, doc TEXT, attrs TEXT, cfg TEXT, target TEXT,"
+    "  trait_path TEXT, scope TEXT, content_hash BLOB NOT NULL, stamp TEXT NOT NULL);"
+    "CREATE INDEX nodes_file ON nodes(file_id);"
+    "CREATE INDEX nodes_name ON nodes(name COLLATE NOCASE);"
+    "CREATE INDEX nodes_path ON nodes(path);"
+    "CREATE INDEX nodes_parent ON nodes(parent);"
+    "CREATE TABLE edges(src TEXT NOT NULL, dst TEXT, kind TEXT NOT NULL, confidence TEXT NOT NULL,"
+    "  target_path TEXT, scope TEXT, file_id INTEGER NOT NULL);"
+    "CREATE INDEX edges_src ON edges(src, kind);"
+    "CREATE INDEX edges_dst ON edges(dst, kind);"
+    "CREATE INDEX edges_file ON edges(file_id);"
+    "CREATE TABLE diagnostics(file_id INTEGER, path TEXT, severity TEXT, line INTEGER, code TEXT, message TEXT);"
+    "CREATE INDEX diagnostics_file ON diagnostics(file_id);"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, started INTEGER, seconds REAL, files_seen INTEGER,"
+    "  files_parsed INTEGER, files_deleted INTEGER, status TEXT);";
+
+static int db_err(plait_store *s, const char *what)
+{
+    return plait_error_set(PLAIT_EDB, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* Brings the schema to PLAIT_SCHEMA_VERSION.  Each step is one transaction, so a crash mid-way
+ * leaves the previous version intact. */
+static int migrate(plait_store *s)
+{
+    sqlite3_stmt *q;
+    int ver = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK) return db_err(s, "schema version");
+    if (sqlite3_step(q) == SQLITE_ROW) ver = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (ver > PLAIT_SCHEMA_VERSION)
+        return plait_error_set(PLAIT_EVERSION, "the index was written by a newer plait (schema %d, this binary knows %d): "
+                               "upgrade plait or delete the .plait folder to rebuild", ver, PLAIT_SCHEMA_VERSION);
+    if (ver == 0) {
+        char *err = NULL;
+        char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = 1; COMMIT;", schema_v1);
+        int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
+        free(sql);
+        if (rc != SQLITE_OK) {
+            plait_error_set(PLAIT_EDB, "creating the schema: %s", err ? err : "?");
+            sqlite3_free(err);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return PLAIT_EDB;
+        }
+    }
+    /* future: if (ver < 2) { ALTER ...; PRAGMA user_version = 2 } */
+    return PLAIT_OK;
+}
+
+int plait_store_open(const char *path, int create, int readonly, plait_store **out)
+{
+    if (!create && access(path, F_OK) != 0)
+        return plait_error_set(PLAIT_ENOTFOUND, "no index at %s: run `plait index` first (or pass --db)", path);
+    plait_store *s = xcalloc(1, sizeof *s);
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        int rc = plait_error_set(PLAIT_EDB, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        sqlite3_close(s->db);
+        free(s);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    /* WAL: readers see the last commit and never block on the writer.  synchronous=NORMAL is
+     * crash-safe in WAL mode (a power cut may lose the last commits, never corrupt). */
+    const char *pragmas = readonly ? "PRAGMA query_only = 1;" :
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -65536;";
+    if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = db_err(s, "configuring the database");
+        plait_store_close(s);
+        return rc;
+    }
+    int rc = readonly ? PLAIT_OK : migrate(s);
+    if (rc == PLAIT_OK && readonly) {
+        sqlite3_stmt *q;
+        int ver = 0;
+        if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+            ver = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+        if (ver != PLAIT_SCHEMA_VERSION)
+            rc = plait_error_set(ver > PLAIT_SCHEMA_VERSION ? PLAIT_EVERSION : PLAIT_ENOTFOUND,
+                                 "the index at %s has schema %d, this plait reads %d: run `plait index` to %s it",
+                                 path, ver, PLAIT_SCHEMA_VERSION, ver ? "migrate" : "build");
+    }
+    if (rc != PLAIT_OK) {
+        plait_store_close(s);
+        return rc;
+    }
+    if (!readonly) {
+        for (int i = 0; i < ST_COUNT; i++) {
+            if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+                rc = db_err(s, stmt_sql[i]);
+                plait_store_close(s);
+                return rc;
+            }
+        }
+    }
+    *out = s;
+    return PLAIT_OK;
+}
+
+void plait_store_close(plait_store *s)
+{
+    if (!s) return;
+    for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+sqlite3 *plait_store_db(plait_store *s) { return s->db; }
+sqlite3 *plait_store_raw(plait_store *s) { return s->db; }
+sqlite3_stmt *plait_store_stmt(plait_store *s, int id) { return s->st[id]; }
+
+static int exec(plait_store *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? PLAIT_OK : db_err(s, sql);
+}
+
+int plait_store_begin(plait_store *s) { return exec(s, "BEGIN IMMEDIATE"); }
+int plait_store_commit(plait_store *s) { return exec(s, "COMMIT"); }
+int plait_store_rollback(plait_store *s) { return exec(s, "ROLLBACK"); }
+
+void plait_file_rec_free(plait_file_rec *r)
+{
+    free(r->path);
+    free(r->mounts);
+    free(r->mods);
+}
+
+static char *col_str(sqlite3_stmt *q, int i)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+int plait_store_files(plait_store *s, plait_file_rec **out, size_t *n)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, path, size, mtime_ns, hash, mounts, mods FROM files ORDER BY path", -1, &q, NULL) != SQLITE_OK)
+        return db_err(s, "reading files");
+    PLAIT_VEC(plait_file_rec) v = {0};
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        plait_file_rec r = {0};
+        r.id = sqlite3_column_int64(q, 0);
+        r.path = col_str(q, 1);
+        r.size = sqlite3_column_int64(q, 2);
+        r.mtime_ns = sqlite3_column_int64(q, 3);
+        if (sqlite3_column_bytes(q, 4) == PLAIT_HASH_BYTES) {
+            memcpy(r.hash.b, sqlite3_column_blob(q, 4), PLAIT_HASH_BYTES);
+            r.has_hash = 1;
+        }
+        r.mounts = col_str(q, 5);
+        r.mods = col_str(q, 6);
+        PLAIT_VEC_PUSH(&v, r);
+    }
+    sqlite3_finalize(q);
+    *out = v.items;
+    *n = v.len;
+    return PLAIT_OK;
+}

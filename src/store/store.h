@@ -1,0 +1,68 @@
+/*
+ * store.h - the SQLite database behind an index (`.plait/index.db`).
+ *
+ * One writer connection (the indexer) and any number of readers: the database runs in WAL
+ * mode so readers never wait for the writer.  The schema is versioned with PRAGMA
+ * user_version; plait_store_open migrates an older schema forward and refuses a newer one.
+ * A file's nodes, edges and diagnostics are replaced together inside the caller's
+ * transaction (plait_store_begin/commit), so a crash leaves either the old file or the new.
+ */
+#ifndef PLAIT_STORE_STORE_H
+#define PLAIT_STORE_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "graph/node.h"
+
+#define PLAIT_SCHEMA_VERSION 1
+
+typedef struct plait_store plait_store;
+
+/* What the index remembers of a file between runs. */
+typedef struct {
+    int64_t id;
+    char *path;
+    int64_t size, mtime_ns;
+    plait_hash hash;
+    int has_hash;
+    char *mounts;   /* mount signature: where the file sat in the module tree */
+    char *mods;     /* its `mod x;` declarations as JSON, to mount children without re-parsing */
+} plait_file_rec;
+
+void plait_file_rec_free(plait_file_rec *r);
+
+/* Opens (creating if `create`) the database at `path`.  readonly opens a reader connection.
+ * Caller closes with plait_store_close(). */
+int plait_store_open(const char *path, int create, int readonly, plait_store **out);
+void plait_store_close(plait_store *s);
+sqlite3 *plait_store_db(plait_store *s);
+
+int plait_store_begin(plait_store *s);
+int plait_store_commit(plait_store *s);
+int plait_store_rollback(plait_store *s);
+
+/* Every file row, keyed by path, for the incremental check.  Caller frees each with
+ * plait_file_rec_free() and the array with free(). */
+int plait_store_files(plait_store *s, plait_file_rec **out, size_t *n);
+
+/* Replaces everything stored for `rec->path` with the given nodes, edges and diagnostics,
+ * keeping a node's stamp when its key and content hash are unchanged and minting a UUIDv7
+ * otherwise.  Must run inside a transaction. */
+int plait_store_replace_file(plait_store *s, const plait_file_rec *rec, plait_node *nodes, size_t nn,
+                             const plait_edge *edges, size_t ne, const plait_diag *diags, size_t nd);
+/* Updates only the size and mtime of an unchanged file. */
+int plait_store_touch_file(plait_store *s, const char *path, int64_t size, int64_t mtime_ns);
+/* Removes a file and everything that came from it. */
+int plait_store_delete_file(plait_store *s, const char *path);
+/* Replaces the run-level diagnostics (walk and manifest problems) if they differ; sets
+ * *changed. */
+int plait_store_set_path_diags(plait_store *s, const char *const *lines, size_t n, int *changed);
+/* Records a run that changed the index. */
+int plait_store_add_run(plait_store *s, int64_t started_unix, double seconds, int64_t files_seen,
+                        int64_t files_parsed, int64_t files_deleted, const char *status);
+/* Key/value metadata (root path, options). */
+int plait_store_meta_set(plait_store *s, const char *key, const char *value);
+char *plait_store_meta_get(plait_store *s, const char *key); /* caller frees; NULL if unset */
+
+#endif
