@@ -354,4 +354,7 @@ static int cmp_pair(const void *a, const void *b)
     return less(x, y) ? -1 : less(y, x) ? 1 : 0;
 }
 
-void vx_pairs_sort(vx_pair *a, size_t n) { qsort(a, n, sizeof *a, cmp_pair); }
+void vx_pairs_sort(vx_pair *a, size_t n)
+{
+    if (n > 1) qsort(a, n, sizeof *a, cmp_pair);
+}

@@ -29,7 +29,7 @@
 #include "vtest.h"
 
 #define MUTATORS 2
-#define PER_THREAD 1500
+#define PER_THREAD 2500
 #define DIM 16
 #define NEVER UINT32_MAX
 

@@ -1,0 +1,318 @@
+// ann_bench - plait's HNSW against hnswlib and FAISS IndexHNSWFlat, in one process, one run.
+//
+// Synthetic data (a clustered Gaussian mixture and uniform), exact top-10 from a brute-force
+// scan (itself timed: the ceiling every index must beat by far), then for each library and
+// each M: build time (on --threads threads, and on 1 thread with --single), memory (resident
+// set growth across the build, after malloc_trim), and recall@10 / QPS for an ef sweep with
+// one query at a time on one thread.  All three use L2 on the same float32 data.
+//
+// C++ only because hnswlib is a C++ header library and FAISS a C++ library; plait is called
+// through its C header.  Everything is printed as one table on stdout.
+#include <hnswlib/hnswlib.h>
+#include <faiss/IndexHNSW.h>
+#include <omp.h>
+
+extern "C" {
+#include "plait/vector.h"
+#include "vector/distance.h"
+}
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using clk = std::chrono::steady_clock;
+static double secs(clk::time_point a) { return std::chrono::duration<double>(clk::now() - a).count(); }
+
+struct Data {
+    std::string kind;
+    size_t n, nq, dim;
+    std::vector<float> base, queries;
+    std::vector<int> gt; // nq x 10 exact neighbours
+    double brute_ms = 0;
+};
+
+static void make_data(Data &d, uint64_t seed)
+{
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    size_t total = d.n + d.nq, nc = 256;
+    std::vector<float> cent(nc * d.dim);
+    for (auto &c : cent) c = g(rng);
+    std::vector<float> all(total * d.dim);
+    for (size_t i = 0; i < total; i++) {
+        size_t c = rng() % nc;
+        for (size_t k = 0; k < d.dim; k++)
+            all[i * d.dim + k] = d.kind == "clustered" ? cent[c * d.dim + k] + 0.6f * g(rng) : u(rng);
+    }
+    d.base.assign(all.begin(), all.begin() + d.n * d.dim);
+    d.queries.assign(all.begin() + d.n * d.dim, all.end());
+}
+
+static void ground_truth(Data &d)
+{
+    const vx_kernels *k = vx_kernels_best();
+    d.gt.resize(d.nq * 10);
+    std::vector<std::pair<float, int>> best;
+    auto t0 = clk::now();
+    for (size_t q = 0; q < d.nq; q++) {
+        best.clear();
+        const float *qv = &d.queries[q * d.dim];
+        for (size_t i = 0; i < d.n; i++) {
+            float dist = k->l2_f32(qv, &d.base[i * d.dim], d.dim);
+            if (best.size() < 10) {
+                best.push_back({dist, (int)i});
+                std::push_heap(best.begin(), best.end());
+            } else if (dist < best.front().first) {
+                std::pop_heap(best.begin(), best.end());
+                best.back() = {dist, (int)i};
+                std::push_heap(best.begin(), best.end());
+            }
+        }
+        std::sort_heap(best.begin(), best.end());
+        for (int j = 0; j < 10; j++) d.gt[q * 10 + j] = best[j].second;
+    }
+    d.brute_ms = secs(t0) * 1000.0 / (double)d.nq;
+}
+
+static long rss_bytes()
+{
+    long pages = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
+        fclose(f);
+    }
+    return res * sysconf(_SC_PAGESIZE);
+}
+
+// One library under test: build, then answer single queries at a given ef.
+struct Engine {
+    std::string name;
+    std::function<void(const Data &, int M, int threads)> build;
+    std::function<void(size_t ef)> set_ef;
+    std::function<void(const float *q, int64_t *out)> query; // top-10 base row ids
+    std::function<void()> release;
+};
+
+static Engine plait_engine(plait_vstorage st, int keep)
+{
+    auto ix = std::make_shared<plait_vindex *>(nullptr);
+    auto ef = std::make_shared<size_t>(10);
+    Engine e;
+    e.name = st == PLAIT_VSTORE_F32 ? "plait" : keep ? "plait-int8+rr" : "plait-int8";
+    e.build = [=](const Data &d, int M, int threads) {
+        plait_vindex_params p;
+        plait_vindex_params_init(&p, (uint32_t)d.dim);
+        p.M = (uint32_t)M;
+        p.ef_construction = 200;
+        p.storage = st;
+        p.keep_float = (uint32_t)keep;
+        if (plait_vindex_new(ix.get(), &p)) abort();
+        std::vector<uint64_t> labels(d.n);
+        for (size_t i = 0; i < d.n; i++) labels[i] = i;
+        if (plait_vindex_add_batch(*ix, labels.data(), d.base.data(), d.n, (unsigned)threads)) abort();
+    };
+    e.set_ef = [=](size_t v) { *ef = v; };
+    e.query = [=](const float *q, int64_t *out) {
+        plait_vindex_hit h[10];
+        size_t nh = 0;
+        plait_vindex_query o = {};
+        o.ef = (uint32_t)*ef;
+        plait_vindex_search(*ix, q, 10, &o, h, &nh);
+        for (size_t i = 0; i < 10; i++) out[i] = i < nh ? (int64_t)h[i].label : -1;
+    };
+    e.release = [=]() { plait_vindex_free(*ix); *ix = nullptr; };
+    return e;
+}
+
+static Engine hnswlib_engine()
+{
+    struct St { std::unique_ptr<hnswlib::L2Space> space; std::unique_ptr<hnswlib::HierarchicalNSW<float>> h; };
+    auto s = std::make_shared<St>();
+    Engine e;
+    e.name = "hnswlib";
+    e.build = [=](const Data &d, int M, int threads) {
+        s->space.reset(new hnswlib::L2Space(d.dim));
+        s->h.reset(new hnswlib::HierarchicalNSW<float>(s->space.get(), d.n, (size_t)M, 200, 100));
+        std::atomic<size_t> next{0};
+        auto work = [&]() {
+            for (size_t i; (i = next++) < d.n;) s->h->addPoint(&d.base[i * d.dim], i);
+        };
+        std::vector<std::thread> ts;
+        for (int t = 1; t < threads; t++) ts.emplace_back(work);
+        work();
+        for (auto &t : ts) t.join();
+    };
+    e.set_ef = [=](size_t v) { s->h->setEf(v); };
+    e.query = [=](const float *q, int64_t *out) {
+        auto r = s->h->searchKnn(q, 10);
+        for (int i = 9; i >= 0; i--) {
+            out[i] = r.empty() ? -1 : (int64_t)r.top().second;
+            if (!r.empty()) r.pop();
+        }
+    };
+    e.release = [=]() { s->h.reset(); s->space.reset(); };
+    return e;
+}
+
+static Engine faiss_engine()
+{
+    auto ix = std::make_shared<std::unique_ptr<faiss::IndexHNSWFlat>>();
+    Engine e;
+    e.name = "faiss";
+    e.build = [=](const Data &d, int M, int threads) {
+        ix->reset(new faiss::IndexHNSWFlat((int)d.dim, M));
+        (*ix)->hnsw.efConstruction = 200;
+        omp_set_num_threads(threads);
+        (*ix)->add((faiss::Index::idx_t)d.n, d.base.data());
+        omp_set_num_threads(1);
+    };
+    e.set_ef = [=](size_t v) { (*ix)->hnsw.efSearch = (int)v; };
+    e.query = [=](const float *q, int64_t *out) {
+        float dist[10];
+        faiss::Index::idx_t lab[10];
+        (*ix)->search(1, q, 10, dist, lab);
+        for (int i = 0; i < 10; i++) out[i] = lab[i];
+    };
+    e.release = [=]() { ix->reset(); };
+    return e;
+}
+
+static double recall(const Data &d, size_t q, const int64_t *got)
+{
+    int hit = 0;
+    for (int i = 0; i < 10; i++)
+        for (int j = 0; j < 10; j++)
+            if (got[i] == d.gt[q * 10 + j]) {
+                hit++;
+                break;
+            }
+    return hit / 10.0;
+}
+
+static void run(Engine &e, const Data &d, int M, int threads, bool sweep, const std::vector<size_t> &efs)
+{
+    malloc_trim(0);
+    long r0 = rss_bytes();
+    auto t0 = clk::now();
+    e.build(d, M, threads);
+    double bt = secs(t0);
+    long mem = rss_bytes() - r0;
+    if (!sweep) {
+        printf("%-9s %-14s %3d %4d %9.2f %8.1f %5s %9s %10s\n", d.kind.c_str(), e.name.c_str(), M, threads, bt,
+               mem / 1048576.0, "-", "-", "-");
+        fflush(stdout);
+        e.release();
+        return;
+    }
+    int64_t out[10];
+    for (size_t ef : efs) {
+        e.set_ef(ef);
+        for (size_t q = 0; q < std::min<size_t>(d.nq, 50); q++) e.query(&d.queries[q * d.dim], out); // warm
+        double rec = 0;
+        auto q0 = clk::now();
+        for (size_t q = 0; q < d.nq; q++) {
+            e.query(&d.queries[q * d.dim], out);
+            rec += recall(d, q, out);
+        }
+        double qt = secs(q0);
+        printf("%-9s %-14s %3d %4d %9.2f %8.1f %5zu %9.4f %10.0f\n", d.kind.c_str(), e.name.c_str(), M, threads, bt,
+               mem / 1048576.0, ef, rec / (double)d.nq, (double)d.nq / qt);
+        fflush(stdout);
+    }
+    e.release();
+}
+
+static std::vector<std::string> split(const char *s)
+{
+    std::vector<std::string> v;
+    std::string cur;
+    for (; *s; s++) {
+        if (*s == ',') {
+            v.push_back(cur);
+            cur.clear();
+        } else cur += *s;
+    }
+    if (!cur.empty()) v.push_back(cur);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    size_t n = 100000, nq = 1000, dim = 384;
+    int threads = 2;
+    std::vector<std::string> kinds = {"clustered", "uniform"}, libs = {"plait", "hnswlib", "faiss"};
+    std::vector<int> Ms = {16, 32};
+    std::vector<size_t> efs = {10, 20, 40, 80, 120, 200, 400};
+    bool single = false, int8 = false;
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : "";
+        if (a == "--n") n = strtoul(v, nullptr, 10), i++;
+        else if (a == "--queries") nq = strtoul(v, nullptr, 10), i++;
+        else if (a == "--dim") dim = strtoul(v, nullptr, 10), i++;
+        else if (a == "--threads") threads = atoi(v), i++;
+        else if (a == "--data") kinds = split(v), i++;
+        else if (a == "--libs") libs = split(v), i++;
+        else if (a == "--M") {
+            Ms.clear();
+            for (auto &s : split(v)) Ms.push_back(atoi(s.c_str()));
+            i++;
+        } else if (a == "--ef") {
+            efs.clear();
+            for (auto &s : split(v)) efs.push_back(strtoul(s.c_str(), nullptr, 10));
+            i++;
+        } else if (a == "--single") single = true;   // also time 1-thread builds (M = first)
+        else if (a == "--int8") int8 = true;         // also plait int8 / int8+rerank (M = first)
+        else {
+            fprintf(stderr, "usage: ann_bench [--n N] [--queries Q] [--dim D] [--threads T] [--data clustered,uniform]\n"
+                            "  [--libs plait,hnswlib,faiss] [--M 16,32] [--ef 10,...] [--single] [--int8]\n");
+            return 2;
+        }
+    }
+    printf("# ann_bench: n=%zu queries=%zu dim=%zu efConstruction=200 k=10, queries 1 thread, builds %d threads\n",
+           n, nq, dim, threads);
+    printf("# plait kernels: %s; hardware threads: %u\n", plait_vindex_kernel_name(), std::thread::hardware_concurrency());
+    for (auto &kind : kinds) {
+        Data d;
+        d.kind = kind;
+        d.n = n;
+        d.nq = nq;
+        d.dim = dim;
+        make_data(d, 2024);
+        ground_truth(d);
+        printf("# %s: brute-force scan %.2f ms/query (%.0f QPS, recall 1.0)\n", kind.c_str(), d.brute_ms, 1000.0 / d.brute_ms);
+        printf("%-9s %-14s %3s %4s %9s %8s %5s %9s %10s\n", "data", "index", "M", "thr", "build_s", "mem_MB", "ef",
+               "recall@10", "QPS");
+        for (int M : Ms)
+            for (auto &l : libs) {
+                Engine e = l == "plait" ? plait_engine(PLAIT_VSTORE_F32, 0) : l == "hnswlib" ? hnswlib_engine() : faiss_engine();
+                run(e, d, M, threads, true, efs);
+            }
+        if (int8) {
+            Engine a = plait_engine(PLAIT_VSTORE_INT8, 0), b = plait_engine(PLAIT_VSTORE_INT8, 1);
+            run(a, d, Ms[0], threads, true, efs);
+            run(b, d, Ms[0], threads, true, efs);
+        }
+        if (single)
+            for (auto &l : libs) {
+                Engine e = l == "plait" ? plait_engine(PLAIT_VSTORE_F32, 0) : l == "hnswlib" ? hnswlib_engine() : faiss_engine();
+                run(e, d, Ms[0], 1, false, efs);
+            }
+    }
+    return 0;
+}
