@@ -256,7 +256,8 @@ int main(int argc, char **argv)
     size_t n = 100000, nq = 1000, dim = 384;
     int threads = 2;
     std::vector<std::string> kinds = {"clustered", "uniform"}, libs = {"plait", "hnswlib", "faiss"};
-    std::vector<int> Ms = {16, 32};
+    std::vector<int> Ms = {16, 32}, faissMs;
+    std::vector<std::string> singleLibs;
     std::vector<size_t> efs = {10, 20, 40, 80, 120, 200, 400};
     bool single = false, int8 = false;
     for (int i = 1; i < argc; i++) {
@@ -272,6 +273,12 @@ int main(int argc, char **argv)
             Ms.clear();
             for (auto &s : split(v)) Ms.push_back(atoi(s.c_str()));
             i++;
+        } else if (a == "--faiss-M") { // FAISS builds are slow here: restrict it to these M
+            for (auto &s : split(v)) faissMs.push_back(atoi(s.c_str()));
+            i++;
+        } else if (a == "--single-libs") {
+            singleLibs = split(v);
+            i++;
         } else if (a == "--ef") {
             efs.clear();
             for (auto &s : split(v)) efs.push_back(strtoul(s.c_str(), nullptr, 10));
@@ -280,7 +287,8 @@ int main(int argc, char **argv)
         else if (a == "--int8") int8 = true;         // also plait int8 / int8+rerank (M = first)
         else {
             fprintf(stderr, "usage: ann_bench [--n N] [--queries Q] [--dim D] [--threads T] [--data clustered,uniform]\n"
-                            "  [--libs plait,hnswlib,faiss] [--M 16,32] [--ef 10,...] [--single] [--int8]\n");
+                            "  [--libs plait,hnswlib,faiss] [--M 16,32] [--faiss-M 16] [--ef 10,...] [--single]\n"
+                            "  [--single-libs plait,hnswlib] [--int8]\n");
             return 2;
         }
     }
@@ -300,6 +308,8 @@ int main(int argc, char **argv)
                "recall@10", "QPS");
         for (int M : Ms)
             for (auto &l : libs) {
+                if (l == "faiss" && !faissMs.empty() && std::find(faissMs.begin(), faissMs.end(), M) == faissMs.end())
+                    continue;
                 Engine e = l == "plait" ? plait_engine(PLAIT_VSTORE_F32, 0) : l == "hnswlib" ? hnswlib_engine() : faiss_engine();
                 run(e, d, M, threads, true, efs);
             }
@@ -309,7 +319,7 @@ int main(int argc, char **argv)
             run(b, d, Ms[0], threads, true, efs);
         }
         if (single)
-            for (auto &l : libs) {
+            for (auto &l : singleLibs.empty() ? libs : singleLibs) {
                 Engine e = l == "plait" ? plait_engine(PLAIT_VSTORE_F32, 0) : l == "hnswlib" ? hnswlib_engine() : faiss_engine();
                 run(e, d, Ms[0], 1, false, efs);
             }
