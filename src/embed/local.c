@@ -30,6 +30,12 @@
 #include "plait/embed.h"
 #include "plait/error.h"
 
+/* Bytes of a text that are tokenized for embedding.  The model reads 128 tokens; a piece is at
+ * most 16 UTF-16 units, so 128 tokens span at most ~2 KiB unless they include runs of unknown
+ * characters (one token each, any length).  Cutting at 64 KiB bounds the tokenizer's memory
+ * (~30 bytes per input byte) and changes a vector only when a single unknown run, or the
+ * Viterbi look-ahead, reaches that far: never for text plait builds (it cuts nodes first). */
+#define EMBED_INPUT_CAP 65536
 #define CHUNK_TOKENS 256
 #define CHUNK_TEXTS 64
 #define MAX_THREADS 256
@@ -56,8 +62,12 @@ typedef struct {
 static void run_tokenize(batch_job *j)
 {
     for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->n;) {
-        size_t n;
-        use_tokenize(j->m->tok, j->texts[i], strlen(j->texts[i]), &j->ids[i], &n);
+        size_t n, len = strlen(j->texts[i]);
+        if (len > EMBED_INPUT_CAP) { /* cut on a UTF-8 character boundary */
+            len = EMBED_INPUT_CAP;
+            for (int back = 0; back < 3 && ((unsigned char)j->texts[i][len] & 0xC0) == 0x80; back++) len--;
+        }
+        use_tokenize(j->m->tok, j->texts[i], len, &j->ids[i], &n);
         j->lens[i] = n < (size_t)j->m->w.max_len ? n : (size_t)j->m->w.max_len;
     }
 }

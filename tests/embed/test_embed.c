@@ -162,6 +162,28 @@ static void test_long_text_clipped(void **state)
     free(base);
 }
 
+/* A multi-megabyte text is embedded (only its start matters) without blowing up. */
+static void test_huge_text(void **state)
+{
+    (void)state;
+    size_t n = 4u << 20;
+    char *huge = xmalloc(n + 1);
+    const char *unit = "open file read lines \xE2\x80\x94 ";
+    size_t ul = strlen(unit), k = 0;
+    while (k + ul <= n) {
+        memcpy(huge + k, unit, ul);
+        k += ul;
+    }
+    huge[k] = '\0';
+    char *small = xstrndup(huge, 40 * ul);
+    const char *t[] = {huge, small};
+    float v[2 * DIMS];
+    assert_int_equal(plait_embed_batch(g_emb, t, 2, v), PLAIT_OK);
+    for (int i = 0; i < DIMS; i++) assert_true(fabsf(v[i] - v[DIMS + i]) < 1e-6f);
+    free(small);
+    free(huge);
+}
+
 static void embed_one_by_one(const char *const *t, size_t n, float *out)
 {
     for (size_t i = 0; i < n; i++) assert_int_equal(plait_embed_batch(g_emb, t + i, 1, out + i * DIMS), PLAIT_OK);
@@ -376,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_properties),
         cmocka_unit_test(test_empty_string),
         cmocka_unit_test(test_long_text_clipped),
+        cmocka_unit_test(test_huge_text),
         cmocka_unit_test(test_batch_matches_single),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_nfkc_equivalence),
