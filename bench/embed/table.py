@@ -3,7 +3,7 @@
 import json
 import sys
 
-print(f"{'set':<7} {'runtime':<27} {'texts':>6} {'tokens':>7} {'nodes/s':>9} {'tokens/s':>9} {'1-text p50/p99 ms':>18}")
+print(f"{'set':<7} {'runtime':<27} {'texts':>6} {'tokens':>7} {'nodes/s':>9} {'tokens/s':>9} {'1-text p50/p99 ms':>18} {'cpu/wall':>8}")
 for line in sys.stdin:
     if not line.strip():
         continue
@@ -14,5 +14,6 @@ for line in sys.stdin:
         lat = f"{r['single_p50_ms']:.2f}/{r['single_p99_ms']:.2f}"
     else:
         name, lat = "TF.js 4.22 tfjs-backend-cpu", "-"
+    par = f"{r['cpu_seconds'] / r['seconds']:.2f}" if "cpu_seconds" in r else "-"
     print(f"{subset:<7} {name:<27} {r['texts']:>6} {r['tokens']:>7} {r['nodes_per_s']:>9.1f} "
-          f"{r['tokens_per_s']:>9.1f} {lat:>18}")
+          f"{r['tokens_per_s']:>9.1f} {lat:>18} {par:>8}")

@@ -119,6 +119,8 @@ static void test_properties(void **state)
     const char *id = plait_embed_model_id(g_emb);
     assert_int_equal(strncmp(id, "use-lite@sha256:", 16), 0);
     assert_int_equal(strlen(id), 16 + 64);
+    /* Stored vectors are keyed by this id: it changes only when the pins do (docs/embed.md). */
+    assert_string_equal(id, "use-lite@sha256:d5a914c2585cb44445fc9d5c68a3f2b926027f332871e7d376e31bbfaae89328");
     assert_int_equal(plait_embed_batch(g_emb, NULL, 0, NULL), PLAIT_OK);
 }
 
