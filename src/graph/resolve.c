@@ -23,6 +23,7 @@ typedef struct {
     plait_strmap by_path;  /* canonical path -> strvec* of keys (type-like items and modules) */
     plait_strmap uses;     /* "scope\x1fname" -> target path as written */
     plait_strmap crates;   /* crate name -> (void*)1 */
+    plait_strmap modules;  /* module and crate paths -> (void*)1 */
 } resolver;
 
 static void add_path(resolver *r, const char *path, const char *key)
@@ -55,6 +56,7 @@ static int load(resolver *r)
             continue;
         }
         if (!strcmp(kind, "crate")) plait_strmap_put(&r->crates, name, (void *)1);
+        if (!strcmp(kind, "crate") || !strcmp(kind, "module")) plait_strmap_put(&r->modules, path, (void *)1);
         add_path(r, path, key);
     }
     sqlite3_finalize(q);
@@ -100,6 +102,22 @@ static char *absolute(resolver *r, const char *written, const char *scope, int d
     } else if (!strcmp(first, "Self")) {
         base = NULL;
     } else {
+        /* a function body sees its own items, then those of the enclosing scopes up to the
+         * first module (modules do not inherit their parent's names) */
+        char *sc = xstrdup(scope);
+        while (!plait_strmap_get(&r->modules, sc)) {
+            char *local = xasprintf("%s::%s", sc, first);
+            int hit = plait_strmap_get(&r->by_path, local) != NULL;
+            free(local);
+            char *up = hit ? NULL : parent_of(sc);
+            if (hit || !up) {
+                free(up);
+                break;
+            }
+            free(sc);
+            sc = up;
+        }
+        scope = sc;
         char *local = xasprintf("%s::%s", scope, first);
         char *uk = xasprintf("%s\x1f%s", scope, first);
         const char *via_use = plait_strmap_get(&r->uses, uk);
@@ -115,6 +133,7 @@ static char *absolute(resolver *r, const char *written, const char *scope, int d
         }
         free(local);
         free(uk);
+        free(sc);
     }
     free(first);
     if (!base) return NULL;
@@ -143,6 +162,7 @@ int plait_graph_resolve(sqlite3 *db, long *updated)
     plait_strmap_init(&r.by_path);
     plait_strmap_init(&r.uses);
     plait_strmap_init(&r.crates);
+    plait_strmap_init(&r.modules);
     *updated = 0;
     int rc = load(&r);
     sqlite3_stmt *q = NULL, *u = NULL;
@@ -181,5 +201,6 @@ int plait_graph_resolve(sqlite3 *db, long *updated)
     plait_strmap_free(&r.by_path);
     plait_strmap_free(&r.uses);
     plait_strmap_free(&r.crates);
+    plait_strmap_free(&r.modules);
     return rc;
 }

@@ -44,6 +44,7 @@ typedef struct {
     plait_strmap mounts;             /* rel -> mount_list* */
     plait_strmap pending;            /* rel -> plait_job* waiting for a mount */
     plait_strmap processed;          /* rel -> mount signature the database now holds */
+    plait_strmap mods_of;            /* rel -> its `mod` declarations as JSON */
     plait_strmap recheck;            /* rel -> 1 while queued in `remount` */
     PLAIT_VEC(char *) remount;       /* files whose mounts may differ from what is stored */
     PLAIT_VEC(plait_target *) pseudo;/* targets made up for orphan and loose files */

@@ -96,9 +96,13 @@ static void read_job(pipeline *p, plait_job *j)
 static void *reader_main(void *arg)
 {
     pipeline *p = arg;
+    /* Tests widen the window between discovery and reading to delete files inside it. */
+    const char *delay = getenv("PLAIT_TEST_READ_DELAY_MS");
+    long delay_ms = delay ? atol(delay) : 0;
     for (size_t i = 0; i < p->jobs.len && !stop_requested; i++) {
         plait_job *j = p->jobs.items[i];
         p->jobs.items[i] = NULL;
+        if (delay_ms > 0) nanosleep(&(struct timespec){delay_ms / 1000, (delay_ms % 1000) * 1000000L}, NULL);
         read_job(p, j);
         if (plait_queue_push(p->parse_q, j) != 0) {
             plait_job_free(j);

@@ -173,9 +173,10 @@ static int write_parsed(pipeline *p, plait_job *j, mount_list *ml, const char *s
             for (size_t k = 0; k < gs[i].edges.len; k++) PLAIT_VEC_PUSH(&edges, gs[i].edges.items[k]);
         }
     }
-    char *mods = j->state == JOB_PARSE ? plait_graph_mods_to_json(&j->x) : NULL;
+    const char *mods = plait_strmap_get(&p->mods_of, j->rel);
     plait_file_rec rec = {.path = j->rel, .size = j->size, .mtime_ns = j->mtime_ns, .hash = j->hash,
-                          .has_hash = j->state == JOB_PARSE && j->has_hash, .mounts = (char *)sig, .mods = mods};
+                          .has_hash = j->state == JOB_PARSE && j->has_hash, .mounts = (char *)sig,
+                          .mods = j->state == JOB_PARSE ? (char *)mods : NULL};
     int rc = ensure_tx(p);
     if (rc == PLAIT_OK)
         rc = plait_store_replace_file(p->store, &rec, nodes.items, nodes.len, edges.items, edges.len, j->x.diags.items,
@@ -186,7 +187,6 @@ static int write_parsed(pipeline *p, plait_job *j, mount_list *ml, const char *s
     p->stats->changed = 1;
     for (size_t i = 0; i < (ml->len ? ml->len : 1); i++) plait_graph_file_free(&gs[i]);
     free(gs);
-    free(mods);
     PLAIT_VEC_FREE(&nodes);
     PLAIT_VEC_FREE(&edges);
     return rc == PLAIT_OK ? maybe_commit(p) : rc;
@@ -220,6 +220,10 @@ static int handle(pipeline *p, plait_job *j)
             reparse(p, j);
         }
     }
+    /* remember the file's `mod` declarations: mounts that arrive later need them */
+    free(plait_strmap_put(&p->mods_of, j->rel, j->state == JOB_UNCHANGED || j->state == JOB_SAME_CONTENT
+                                                    ? xstrdup(old && old->mods ? old->mods : "[]")
+                                                    : plait_graph_mods_to_json(&j->x)));
     if (rc == PLAIT_OK && (j->state == JOB_PARSE || j->state == JOB_FAILED)) {
         if (j->state == JOB_PARSE) p->stats->files_parsed++;
         else p->stats->files_failed++;
@@ -448,7 +452,15 @@ static int remount(pipeline *p)
         const char *have = plait_strmap_get(&p->processed, p->remount.items[i]);
         int same = have && !strcmp(have, sig);
         free(sig);
-        if (same) continue;
+        if (same) { /* stored rows are right; mounts added since still reach its children */
+            plait_extract x = {0};
+            const char *rel = p->remount.items[i];
+            plait_graph_mods_from_json(plait_strmap_get(&p->mods_of, rel), &x);
+            mount_list *ml = mounts_of(p, rel);
+            for (size_t k = 0; rc == PLAIT_OK && k < ml->len; k++) rc = mount_children(p, rel, ml->items[k], &x);
+            plait_extract_free(&x);
+            continue;
+        }
         plait_job *j = xcalloc(1, sizeof *j);
         j->rel = xstrdup(p->remount.items[i]);
         const plait_found *f = NULL;
@@ -547,6 +559,9 @@ void plait_index_cleanup(pipeline *p)
     pos = 0;
     while (plait_strmap_next(&p->processed, &pos, NULL, &v)) free(v);
     plait_strmap_free(&p->processed);
+    pos = 0;
+    while (plait_strmap_next(&p->mods_of, &pos, NULL, &v)) free(v);
+    plait_strmap_free(&p->mods_of);
     plait_strmap_free(&p->recheck);
     plait_rust_parser_free(p->parser);
     plait_walk_free(&p->walk);

@@ -33,7 +33,8 @@ typedef struct {
     char *name;
     char *rel_path;    /* display path below the file's module, e.g. "Foo::new" */
     char *key_path;    /* identity path below the module (impl items go through their impl) */
-    char *scope;       /* module path (relative) whose names are in scope here, "" = file module */
+    char *scope;       /* path (relative) of the module or function body whose names are in
+                        * scope here, "" = file module */
     uint32_t byte_start, byte_end, line_start, line_end; /* lines 1-based, inclusive */
     char *visibility;  /* "pub", "pub(crate)", "pub(super)", "pub(in a::b)", "private" */
     char *signature;   /* declaration text without body, whitespace collapsed */

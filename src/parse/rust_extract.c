@@ -507,6 +507,7 @@ static void do_item(ctx *c, TSNode n, const scope *s, pending *p)
             fs.parent = idx;
             fs.path = fpath;
             fs.key = fkey;
+            fs.module = fpath; /* items and `use`s in a body are visible in that body */
             fs.assoc = ASSOC_NONE;
             fs.inherit_vis = NULL;
             fs.in_body = 1;
@@ -558,8 +559,11 @@ static void do_item(ctx *c, TSNode n, const scope *s, pending *p)
     } else if (!strcmp(t, "macro_definition")) {
         TSNode nm = field(n, "name");
         char *name = ts_node_is_null(nm) ? xstrdup("_") : text(c, nm);
-        add_item(c, s, PLAIT_KIND_MACRO, n, name, join(s->path, name), join(s->key, name),
-                 xasprintf("macro_rules! %s", name), p);
+        int idx = add_item(c, s, PLAIT_KIND_MACRO, n, name, join(s->path, name), join(s->key, name),
+                           xasprintf("macro_rules! %s", name), p);
+        plait_item *it = &c->x->items.items[idx];
+        free(it->visibility); /* macro_rules! has no modifier: exported or local to the crate */
+        it->visibility = xstrdup(it->macro_export ? "pub" : "pub(crate)");
     } else if (!strcmp(t, "mod_item")) {
         do_mod(c, n, s, p);
     } else if (!strcmp(t, "use_declaration")) {

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The fixture workspace (tests/fixtures/ws) must export exactly tests/fixtures/ws.expected.jsonl
+# (stamps left out); every stamp must be a UUIDv7; an unchanged item keeps its stamp across
+# an edit of its file while a changed one gets a new, later stamp; and an edited tree
+# converges to what a clean index of the same tree gives.
+set -euo pipefail
+PLAIT=${PLAIT_BIN:?}
+SRC=${PLAIT_SOURCE_DIR:?}/tests/fixtures
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+cp -r "$SRC/ws" "$T/ws"
+"$PLAIT" index "$T/ws" --db "$T/db" -q
+"$PLAIT" export --db "$T/db" --stable > "$T/got.jsonl"
+diff -u "$SRC/ws.expected.jsonl" "$T/got.jsonl" || fail "fixture export differs from ws.expected.jsonl"
+
+"$PLAIT" export --db "$T/db" > "$T/full.jsonl"
+python3 - "$T/full.jsonl" <<'PY' || fail "stamps"
+import json, re, sys
+rx = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$')
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["type"] == "node" and not rx.match(o["stamp"]):
+        sys.exit("bad stamp %r on %s" % (o["stamp"], o["path"]))
+PY
+
+stamp() { grep "\"path\":\"$1\"" "$2" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["stamp"])'; }
+before_keep=$(stamp core_lib::geometry::point::Point::dist "$T/full.jsonl")
+before_change=$(stamp core_lib::geometry::point::Point "$T/full.jsonl")
+# edit: change the struct (new field), keep `dist` byte-identical, add and remove items elsewhere
+sed -i 's/    pub y: f64,/    pub y: f64,\n    pub z: f64,/' "$T/ws/crates/core_lib/src/geometry/point.rs"
+sed -i 's/pub fn custom() {}/pub fn custom_renamed() {}/' "$T/ws/crates/core_lib/src/extra/custom.rs"
+rm "$T/ws/crates/app/src/bin/tool.rs"
+echo 'pub mod added;' >> "$T/ws/crates/core_lib/src/geometry/mod.rs"
+echo 'pub struct Added;' > "$T/ws/crates/core_lib/src/geometry/added.rs"
+"$PLAIT" index "$T/ws" --db "$T/db" -q
+"$PLAIT" export --db "$T/db" > "$T/full2.jsonl"
+[ "$(stamp core_lib::geometry::point::Point::dist "$T/full2.jsonl")" = "$before_keep" ] || fail "unchanged item lost its stamp"
+after_change=$(stamp core_lib::geometry::point::Point "$T/full2.jsonl")
+[ "$after_change" != "$before_change" ] || fail "changed item kept its stamp"
+[[ "$after_change" > "$before_change" ]] || fail "new stamp is not later than the old one"
+"$PLAIT" index "$T/ws" --db "$T/clean" -q
+"$PLAIT" export --db "$T/db" --stable > "$T/inc.jsonl"
+"$PLAIT" export --db "$T/clean" --stable > "$T/clean.jsonl"
+diff -u "$T/clean.jsonl" "$T/inc.jsonl" || fail "incremental index differs from a clean index"
+grep -q '"path":"core_lib::geometry::added::Added"' "$T/inc.jsonl" || fail "added module missing"
+grep -q '"path":"core_lib::custom::custom_renamed"' "$T/inc.jsonl" || fail "renamed item missing"
+! grep -q '"path":"core_lib::custom::custom"' "$T/inc.jsonl" || fail "renamed item's old node survived"
+! grep -q '"file":"crates/app/src/bin/tool.rs"' "$T/inc.jsonl" || fail "deleted file's nodes survived"
+echo "fixture: ok"
