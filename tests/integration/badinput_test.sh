@@ -30,8 +30,10 @@ run() { # as an unprivileged user when we are root, so the unreadable file is un
     setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
   else "$@"; fi
 }
-( sleep 0.3; rm -f "$B/src/gone.rs" ) &
-run env PLAIT_TEST_READ_DELAY_MS=100 "$PLAIT" index "$B" --db "$T/db" -q --jobs 2
+# gone.rs is discovered, then deleted before the reader (slowed to 200 ms a file) gets to it:
+# the database appears after discovery, and gone.rs is the 5th file read
+( for _ in $(seq 600); do [ -e "$T/db/index.db" ] && break; sleep 0.05; done; rm -f "$B/src/gone.rs" ) &
+run env PLAIT_TEST_READ_DELAY_MS=200 "$PLAIT" index "$B" --db "$T/db" -q --jobs 2
 wait
 run "$PLAIT" export --db "$T/db" --stable > "$T/x.jsonl"
 for p in bad_input::ok::fine bad_input::broken::after bad_input::latin::good bad_input::deep::shallow; do
