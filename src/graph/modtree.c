@@ -9,6 +9,7 @@
  */
 #include "graph/graph.h"
 #include "core/fsutil.h"
+#include "core/utf8.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -48,7 +49,19 @@ int plait_graph_mod_candidates(const char *parent_rel, int parent_modrs, const c
     return n;
 }
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+/* A JSON string even for bytes that are not UTF-8 (the parser is fed sanitised text, but this
+ * must never drop a declaration). */
+static json_t *str_or_null(const char *s)
+{
+    if (!s) return json_null();
+    json_t *j = json_string(s);
+    if (j) return j;
+    char *copy = xstrdup(s);
+    plait_utf8_sanitize(copy, strlen(copy));
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
 
 char *plait_graph_mods_to_json(const plait_extract *x)
 {
@@ -56,13 +69,14 @@ char *plait_graph_mods_to_json(const plait_extract *x)
     for (size_t i = 0; i < x->mods.len; i++) {
         const plait_moddecl *m = &x->mods.items[i];
         const plait_item *par = m->parent >= 0 ? &x->items.items[m->parent] : NULL;
-        json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:i}", "name", m->name,
-                              "path_attr", str_or_null(m->path_attr), "inline_dir", m->inline_dir, "rel_path", m->rel_path,
+        json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:i}", "name", str_or_null(m->name),
+                              "path_attr", str_or_null(m->path_attr), "inline_dir", str_or_null(m->inline_dir),
+                              "rel_path", str_or_null(m->rel_path),
                               "line", (int)m->line, "visibility", str_or_null(m->visibility), "doc", str_or_null(m->doc),
                               "cfg", str_or_null(m->cfg), "attrs", str_or_null(m->attrs),
                               "parent_cfg", str_or_null(par ? par->cfg : NULL), "parent_disamb", par ? par->disamb : 0);
-        if (o) json_array_append_new(arr, o);
-        if (par) json_object_set_new(o, "parent_key_path", json_string(par->key_path));
+        if (par) json_object_set_new(o, "parent_key_path", str_or_null(par->key_path));
+        json_array_append_new(arr, o);
     }
     char *s = json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(arr);

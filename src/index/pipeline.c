@@ -3,6 +3,7 @@
 #include "index/index.h"
 #include "index/index_internal.h"
 #include "core/fsutil.h"
+#include "core/utf8.h"
 #include "core/queue.h"
 #include "plait/error.h"
 
@@ -27,30 +28,6 @@ void plait_job_free(plait_job *j)
     free(j->src);
     plait_extract_free(&j->x);
     free(j);
-}
-
-/* Replaces bytes that are not valid UTF-8 with '?' (same length, so byte offsets hold);
- * returns the offset of the first bad byte or -1. */
-static long sanitize_utf8(char *s, size_t n)
-{
-    long first = -1;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        int ok = len > 0 && i + len <= n;
-        for (size_t k = 1; ok && k < len; k++) ok = ((unsigned char)s[i + k] >> 6) == 2;
-        if (ok && len == 2) ok = c >= 0xc2;
-        if (ok && len == 3) { unsigned char d = (unsigned char)s[i + 1]; ok = !(c == 0xe0 && d < 0xa0) && !(c == 0xed && d >= 0xa0); }
-        if (ok && len == 4) { unsigned char d = (unsigned char)s[i + 1]; ok = c <= 0xf4 && !(c == 0xf0 && d < 0x90) && !(c == 0xf4 && d >= 0x90); }
-        if (!ok) {
-            if (first < 0) first = (long)i;
-            s[i++] = '?';
-            continue;
-        }
-        i += len;
-    }
-    return first;
 }
 
 /* Reader stage: decides per file whether it must be parsed. */
@@ -86,7 +63,7 @@ static void read_job(pipeline *p, plait_job *j)
         plait_extract_diag(&j->x, PLAIT_DIAG_ERROR, 0, "binary", "contains NUL bytes: a binary file, not Rust source; skipped");
         return;
     }
-    long bad = sanitize_utf8(j->src, j->len);
+    long bad = plait_utf8_sanitize(j->src, j->len);
     if (bad >= 0)
         plait_extract_diag(&j->x, PLAIT_DIAG_WARNING, 0, "utf8",
                            "invalid UTF-8 at byte %ld; invalid bytes were read as '?' and the rest is indexed", bad);
