@@ -14,6 +14,7 @@
 #include "core/strbuf.h"
 #include "plait/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -443,33 +444,52 @@ static int mount_orphans(pipeline *p)
     return rc;
 }
 
+static int cmp_found_rel(const void *key, const void *f) { return strcmp(key, ((const plait_found *)f)->rel); }
+
+/*
+ * Files that gained mounts after they were written (or whose stored mounts differ from the
+ * ones seen so far) are settled in two phases.  First the mounts are propagated to a fixpoint:
+ * a file's `mod` declarations (kept as JSON) mount its children under every mount it has, with
+ * no parsing.  Only then, with every mount set final, is a file whose mounts differ from what
+ * the database holds parsed again and rewritten -- once, whatever order the mounts arrived in.
+ */
 static int remount(pipeline *p)
 {
     int rc = PLAIT_OK;
-    for (size_t i = 0; i < p->remount.len && rc == PLAIT_OK; i++) {
-        plait_strmap_put(&p->recheck, p->remount.items[i], NULL);
-        char *sig = mounts_signature(mounts_of(p, p->remount.items[i]));
-        const char *have = plait_strmap_get(&p->processed, p->remount.items[i]);
-        int same = have && !strcmp(have, sig);
-        free(sig);
-        if (same) { /* stored rows are right; mounts added since still reach its children */
+    size_t done = 0;
+    while (rc == PLAIT_OK && done < p->remount.len) {
+        for (; rc == PLAIT_OK && done < p->remount.len; done++) { /* phase 1: propagate */
+            const char *rel = p->remount.items[done];
+            plait_strmap_put(&p->recheck, rel, NULL);
             plait_extract x = {0};
-            const char *rel = p->remount.items[i];
             plait_graph_mods_from_json(plait_strmap_get(&p->mods_of, rel), &x);
             mount_list *ml = mounts_of(p, rel);
             for (size_t k = 0; rc == PLAIT_OK && k < ml->len; k++) rc = mount_children(p, rel, ml->items[k], &x);
             plait_extract_free(&x);
-            continue;
         }
-        plait_job *j = xcalloc(1, sizeof *j);
-        j->rel = xstrdup(p->remount.items[i]);
-        const plait_found *f = NULL;
-        for (size_t k = 0; k < p->walk.files.len && !f; k++)
-            if (!strcmp(p->walk.files.items[k].rel, j->rel)) f = &p->walk.files.items[k];
-        j->size = f ? f->size : 0;
-        j->mtime_ns = f ? f->mtime_ns : 0;
-        reparse(p, j);
-        rc = handle(p, j);
+        plait_strmap seen;
+        plait_strmap_init(&seen);
+        size_t end = p->remount.len;
+        for (size_t i = 0; rc == PLAIT_OK && i < end; i++) { /* phase 2: rewrite what changed */
+            const char *rel = p->remount.items[i];
+            if (plait_strmap_get(&seen, rel)) continue;
+            plait_strmap_put(&seen, rel, (void *)1);
+            char *sig = mounts_signature(mounts_of(p, rel));
+            const char *have = plait_strmap_get(&p->processed, rel);
+            int same = have && !strcmp(have, sig);
+            free(sig);
+            if (same) continue;
+            plait_job *j = xcalloc(1, sizeof *j);
+            j->rel = xstrdup(rel);
+            const plait_found *f = bsearch(j->rel, p->walk.files.items, p->walk.files.len, sizeof *p->walk.files.items,
+                                           cmp_found_rel);
+            j->size = f ? f->size : 0;
+            j->mtime_ns = f ? f->mtime_ns : 0;
+            reparse(p, j);
+            rc = handle(p, j);
+        }
+        plait_strmap_free(&seen);
+        done = end > done ? end : done; /* anything queued during phase 2 goes round again */
     }
     return rc;
 }
@@ -485,6 +505,12 @@ static int store_path_diags(pipeline *p)
         PLAIT_VEC_PUSH(&lines, xasprintf("%s\t%s\t%s\t%s", sev[d->severity], d->path, d->code, d->message));
     }
     if (lines.len) qsort(lines.items, lines.len, sizeof *lines.items, path_diag_cmp);
+    size_t u = 0; /* a declaration may be looked at once per mount: report each problem once */
+    for (size_t i = 0; i < lines.len; i++) {
+        if (u && !strcmp(lines.items[u - 1], lines.items[i])) free(lines.items[i]);
+        else lines.items[u++] = lines.items[i];
+    }
+    lines.len = u;
     int changed = 0, rc = ensure_tx(p);
     if (rc == PLAIT_OK) rc = plait_store_set_path_diags(p->store, (const char *const *)lines.items, lines.len, &changed);
     if (changed) p->stats->changed = 1;
