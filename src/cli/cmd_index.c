@@ -37,9 +37,9 @@ int cmd_index(cli_opts *o)
     if (!o->quiet || o->json) {
         FILE *out = o->json ? stdout : stderr;
         if (o->json)
-            fprintf(out, "{\"files\":%ld,\"parsed\":%ld,\"unchanged\":%ld,\"failed\":%ld,\"deleted\":%ld,\"orphans\":%ld,"
+            fprintf(out, "{\"files\":%ld,\"parsed\":%ld,\"written\":%ld,\"unchanged\":%ld,\"failed\":%ld,\"deleted\":%ld,\"orphans\":%ld,"
                          "\"nodes\":%ld,\"edges\":%ld,\"edges_resolved\":%ld,\"bytes\":%lld,\"seconds\":%.3f,\"changed\":%s}\n",
-                    st.files_seen, st.files_parsed, st.files_unchanged, st.files_failed, st.files_deleted, st.orphans,
+                    st.files_seen, st.files_parsed, st.files_written, st.files_unchanged, st.files_failed, st.files_deleted, st.orphans,
                     st.nodes_written, st.edges_written, st.edges_resolved, (long long)st.bytes_read, st.seconds,
                     st.changed ? "true" : "false");
         else

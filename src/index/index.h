@@ -24,7 +24,9 @@ typedef struct {
 } plait_index_opts;
 
 typedef struct {
-    long files_seen, files_parsed, files_unchanged, files_failed, files_deleted, orphans;
+    long files_seen, files_parsed, files_written, files_unchanged, files_failed, files_deleted, orphans;
+    /* files_parsed counts tree-sitter parses; files_written counts file replacements, which
+     * can exceed the files seen when a file reached from several crates is rewritten */
     long nodes_written, edges_written, edges_resolved, diagnostics;
     int64_t bytes_read;
     double seconds;

@@ -45,6 +45,8 @@ typedef struct {
     plait_strmap pending;            /* rel -> plait_job* waiting for a mount */
     plait_strmap processed;          /* rel -> mount signature the database now holds */
     plait_strmap mods_of;            /* rel -> its `mod` declarations as JSON */
+    plait_strmap kept;               /* rel -> plait_job* parsed this run, kept for re-mounts */
+    size_t kept_bytes;
     plait_strmap recheck;            /* rel -> 1 while queued in `remount` */
     PLAIT_VEC(char *) remount;       /* files whose mounts may differ from what is stored */
     PLAIT_VEC(plait_target *) pseudo;/* targets made up for orphan and loose files */

@@ -97,6 +97,7 @@ static void *parser_main(void *arg)
     plait_job *j;
     while ((j = plait_queue_pop(p->parse_q))) {
         if (j->state == JOB_PARSE && rp) {
+            __atomic_add_fetch(&p->stats->files_parsed, 1, __ATOMIC_RELAXED);
             if (plait_rust_extract(rp, j->src, j->len, &j->x) != PLAIT_OK) {
                 j->state = JOB_FAILED;
                 plait_extract_diag(&j->x, PLAIT_DIAG_ERROR, 0, "parse", "%s", plait_error_last());

@@ -158,6 +158,7 @@ static void reparse(pipeline *p, plait_job *j)
         j->has_hash = 1;
         if (!p->parser) p->parser = plait_rust_parser_new();
         j->state = plait_rust_extract(p->parser, j->src, j->len, &j->x) == PLAIT_OK ? JOB_PARSE : JOB_FAILED;
+        p->stats->files_parsed++;
     }
     free(abs);
 }
@@ -193,6 +194,33 @@ static int write_parsed(pipeline *p, plait_job *j, mount_list *ml, const char *s
     return rc == PLAIT_OK ? maybe_commit(p) : rc;
 }
 
+/* Parsed files are kept (within a memory budget) until the end of the run: a file that gains
+ * a mount later is then rewritten from memory instead of being parsed again in this thread. */
+#define KEEP_BUDGET (256u << 20) /* bytes of source whose extracts may be kept */
+
+static void keep_or_free(pipeline *p, plait_job *j)
+{
+    if (j->state == JOB_PARSE && p->kept_bytes + j->len <= KEEP_BUDGET && !plait_strmap_get(&p->kept, j->rel)) {
+        p->kept_bytes += j->len;
+        free(j->src);
+        j->src = NULL;
+        plait_strmap_put(&p->kept, j->rel, j);
+        return;
+    }
+    plait_job_free(j);
+}
+
+/* A kept parse of `rel`, taken out of the cache, or NULL. */
+static plait_job *take_kept(pipeline *p, const char *rel)
+{
+    plait_job *j = plait_strmap_get(&p->kept, rel);
+    if (j) {
+        plait_strmap_put(&p->kept, rel, NULL);
+        p->kept_bytes -= j->len;
+    }
+    return j;
+}
+
 /* Writes (or confirms) a file that has at least one mount, then mounts its children. */
 static int handle(pipeline *p, plait_job *j)
 {
@@ -226,14 +254,14 @@ static int handle(pipeline *p, plait_job *j)
                                                     ? xstrdup(old && old->mods ? old->mods : "[]")
                                                     : plait_graph_mods_to_json(&j->x)));
     if (rc == PLAIT_OK && (j->state == JOB_PARSE || j->state == JOB_FAILED)) {
-        if (j->state == JOB_PARSE) p->stats->files_parsed++;
+        if (j->state == JOB_PARSE) p->stats->files_written++;
         else p->stats->files_failed++;
         rc = write_parsed(p, j, ml, sig);
     }
     free(plait_strmap_put(&p->processed, j->rel, xstrdup(sig)));
     for (size_t i = 0; rc == PLAIT_OK && i < ml->len; i++) rc = mount_children(p, j->rel, ml->items[i], &j->x);
     free(sig);
-    plait_job_free(j);
+    keep_or_free(p, j);
     return rc;
 }
 
@@ -479,7 +507,12 @@ static int remount(pipeline *p)
             int same = have && !strcmp(have, sig);
             free(sig);
             if (same) continue;
-            plait_job *j = xcalloc(1, sizeof *j);
+            plait_job *j = take_kept(p, rel);
+            if (j) {
+                rc = handle(p, j);
+                continue;
+            }
+            j = xcalloc(1, sizeof *j);
             j->rel = xstrdup(rel);
             const plait_found *f = bsearch(j->rel, p->walk.files.items, p->walk.files.len, sizeof *p->walk.files.items,
                                            cmp_found_rel);
@@ -589,6 +622,9 @@ void plait_index_cleanup(pipeline *p)
     while (plait_strmap_next(&p->mods_of, &pos, NULL, &v)) free(v);
     plait_strmap_free(&p->mods_of);
     plait_strmap_free(&p->recheck);
+    pos = 0;
+    while (plait_strmap_next(&p->kept, &pos, NULL, &v)) plait_job_free(v);
+    plait_strmap_free(&p->kept);
     plait_rust_parser_free(p->parser);
     plait_walk_free(&p->walk);
     plait_workspace_free(&p->ws);
