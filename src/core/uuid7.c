@@ -29,7 +29,15 @@ void plait_uuid7_new(plait_uuid *out)
     uint32_t c = counter;
     pthread_mutex_unlock(&lock);
 
-    randombytes_buf(out->b + 8, 8);
+    /* random bits come from a per-thread buffer: one getrandom call per 512 UUIDs, not each */
+    static _Thread_local uint8_t pool[4096];
+    static _Thread_local size_t pool_pos = sizeof pool;
+    if (pool_pos + 8 > sizeof pool) {
+        randombytes_buf(pool, sizeof pool);
+        pool_pos = 0;
+    }
+    memcpy(out->b + 8, pool + pool_pos, 8);
+    pool_pos += 8;
     for (int i = 0; i < 6; i++) out->b[i] = (uint8_t)(ms >> (40 - 8 * i));
     out->b[6] = (uint8_t)(0x70 | ((c >> 8) & 0x0f));
     out->b[7] = (uint8_t)(c & 0xff);

@@ -73,6 +73,7 @@ static void read_job(pipeline *p, plait_job *j)
 static void *reader_main(void *arg)
 {
     pipeline *p = arg;
+    pthread_setname_np(pthread_self(), "plait-read");
     /* Tests widen the window between discovery and reading to delete files inside it. */
     const char *delay = getenv("PLAIT_TEST_READ_DELAY_MS");
     long delay_ms = delay ? atol(delay) : 0;
@@ -93,6 +94,7 @@ static void *reader_main(void *arg)
 static void *parser_main(void *arg)
 {
     pipeline *p = arg;
+    pthread_setname_np(pthread_self(), "plait-parse"); /* names show in top, perf, gdb */
     plait_rust_parser *rp = plait_rust_parser_new();
     plait_job *j;
     while ((j = plait_queue_pop(p->parse_q))) {

@@ -568,6 +568,7 @@ int plait_index_finish(pipeline *p, int interrupted)
     }
     if (rc == PLAIT_OK && p->stats->changed) {
         if ((rc = ensure_tx(p)) == PLAIT_OK) rc = plait_graph_resolve(plait_store_db(p->store), &p->stats->edges_resolved);
+        if (rc == PLAIT_OK) rc = plait_store_finish_load(p->store);
         if (rc == PLAIT_OK)
             rc = plait_store_add_run(p->store, (int64_t)time(NULL), (double)(plait_now_ns() - p->t0) / 1e9,
                                      p->stats->files_seen, p->stats->files_parsed, p->stats->files_deleted,

@@ -28,10 +28,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "VALUES (?1, (SELECT path FROM files WHERE id = ?1), ?2, ?3, ?4, ?5)",
     [ST_TOUCH] = "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1",
     [ST_FILE_DEL] = "DELETE FROM files WHERE id = ?1",
+    [ST_NODE_OLD_FILE] = "SELECT key, content_hash, stamp FROM nodes WHERE file_id = ?1",
 };
 
 struct plait_store {
     sqlite3 *db;
+    int was_empty;
     sqlite3_stmt *st[ST_COUNT];
 };
 
@@ -44,18 +46,23 @@ static const char *const schema_v1 =
     "  byte_end INTEGER, visibility TEXT, signature TEXT, doc TEXT, attrs TEXT, cfg TEXT, target TEXT,"
     "  trait_path TEXT, scope TEXT, content_hash BLOB NOT NULL, stamp TEXT NOT NULL);"
     "CREATE INDEX nodes_file ON nodes(file_id);"
-    "CREATE INDEX nodes_name ON nodes(name COLLATE NOCASE);"
-    "CREATE INDEX nodes_path ON nodes(path);"
-    "CREATE INDEX nodes_parent ON nodes(parent);"
     "CREATE TABLE edges(src TEXT NOT NULL, dst TEXT, kind TEXT NOT NULL, confidence TEXT NOT NULL,"
     "  target_path TEXT, scope TEXT, file_id INTEGER NOT NULL);"
-    "CREATE INDEX edges_src ON edges(src, kind);"
-    "CREATE INDEX edges_dst ON edges(dst, kind);"
     "CREATE INDEX edges_file ON edges(file_id);"
     "CREATE TABLE diagnostics(file_id INTEGER, path TEXT, severity TEXT, line INTEGER, code TEXT, message TEXT);"
     "CREATE INDEX diagnostics_file ON diagnostics(file_id);"
     "CREATE TABLE runs(id INTEGER PRIMARY KEY, started INTEGER, seconds REAL, files_seen INTEGER,"
     "  files_parsed INTEGER, files_deleted INTEGER, status TEXT);";
+
+/* The query indexes.  A first (bulk) load leaves them out and builds them once at the end,
+ * which is faster than maintaining them row by row; every writer open re-creates any that
+ * are missing, so a load killed half-way still ends up with them. */
+static const char *const query_indexes =
+    "CREATE INDEX IF NOT EXISTS nodes_name ON nodes(name COLLATE NOCASE);"
+    "CREATE INDEX IF NOT EXISTS nodes_path ON nodes(path);"
+    "CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent);"
+    "CREATE INDEX IF NOT EXISTS edges_src ON edges(src, kind);"
+    "CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, kind);";
 
 static int db_err(plait_store *s, const char *what)
 {
@@ -129,6 +136,15 @@ int plait_store_open(const char *path, int create, int readonly, plait_store **o
         return rc;
     }
     if (!readonly) {
+        sqlite3_stmt *q;
+        s->was_empty = sqlite3_prepare_v2(s->db, "SELECT 1 FROM nodes LIMIT 1", -1, &q, NULL) == SQLITE_OK &&
+                       sqlite3_step(q) != SQLITE_ROW;
+        sqlite3_finalize(q);
+        if (!s->was_empty && sqlite3_exec(s->db, query_indexes, NULL, NULL, NULL) != SQLITE_OK) {
+            rc = db_err(s, "creating indexes");
+            plait_store_close(s);
+            return rc;
+        }
         for (int i = 0; i < ST_COUNT; i++) {
             if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
                 rc = db_err(s, stmt_sql[i]);
@@ -152,10 +168,18 @@ void plait_store_close(plait_store *s)
 sqlite3 *plait_store_db(plait_store *s) { return s->db; }
 sqlite3 *plait_store_raw(plait_store *s) { return s->db; }
 sqlite3_stmt *plait_store_stmt(plait_store *s, int id) { return s->st[id]; }
+int plait_store_was_empty(plait_store *s) { return s->was_empty; }
 
 static int exec(plait_store *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? PLAIT_OK : db_err(s, sql);
+}
+
+int plait_store_finish_load(plait_store *s)
+{
+    if (!s->was_empty) return PLAIT_OK;
+    s->was_empty = 0;
+    return exec(s, query_indexes);
 }
 
 int plait_store_begin(plait_store *s) { return exec(s, "BEGIN IMMEDIATE"); }

@@ -38,6 +38,9 @@ int plait_store_open(const char *path, int create, int readonly, plait_store **o
 void plait_store_close(plait_store *s);
 sqlite3 *plait_store_db(plait_store *s);
 
+/* After the writer's last change: builds the query indexes a first load left out (no-op
+ * otherwise).  Run inside the final transaction. */
+int plait_store_finish_load(plait_store *s);
 int plait_store_begin(plait_store *s);
 int plait_store_commit(plait_store *s);
 int plait_store_rollback(plait_store *s);

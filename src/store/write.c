@@ -1,6 +1,7 @@
 /* write.c - the writer's per-file replacement, run-level diagnostics and run records. */
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "core/strmap.h"
 #include "core/uuid7.h"
 #include "core/xalloc.h"
 #include "plait/error.h"
@@ -28,26 +29,54 @@ static int step_done(plait_store *s, sqlite3_stmt *q, const char *what)
     return PLAIT_OK;
 }
 
-/* Keeps the stamp of a node whose key and content are unchanged; mints one otherwise. */
-static void assign_stamp(plait_store *s, plait_node *n)
+typedef struct { plait_hash hash; char stamp[37]; } old_stamp;
+
+/* Keeps the stamp of a node whose key and content are unchanged; mints one otherwise.  `olds`
+ * holds the file's previous nodes; a key not there may have moved from another file, so it is
+ * looked up -- unless the index was empty when this writer opened it. */
+static void assign_stamp(plait_store *s, const plait_strmap *olds, plait_node *n)
 {
-    sqlite3_stmt *q = plait_store_stmt(s, ST_NODE_OLD);
-    sqlite3_bind_text(q, 1, n->key, -1, SQLITE_STATIC);
     int kept = 0;
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == PLAIT_HASH_BYTES &&
-        memcmp(sqlite3_column_blob(q, 0), n->hash.b, PLAIT_HASH_BYTES) == 0) {
-        const unsigned char *st = sqlite3_column_text(q, 1);
-        if (st && strlen((const char *)st) == 36) {
-            memcpy(n->stamp, st, 37);
+    const old_stamp *o = plait_strmap_get(olds, n->key);
+    if (o) {
+        if (plait_hash_equal(&o->hash, &n->hash)) {
+            memcpy(n->stamp, o->stamp, 37);
             kept = 1;
         }
+    } else if (!plait_store_was_empty(s)) {
+        sqlite3_stmt *q = plait_store_stmt(s, ST_NODE_OLD);
+        sqlite3_bind_text(q, 1, n->key, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == PLAIT_HASH_BYTES &&
+            memcmp(sqlite3_column_blob(q, 0), n->hash.b, PLAIT_HASH_BYTES) == 0) {
+            const unsigned char *st = sqlite3_column_text(q, 1);
+            if (st && strlen((const char *)st) == 36) {
+                memcpy(n->stamp, st, 37);
+                kept = 1;
+            }
+        }
+        sqlite3_reset(q);
     }
-    sqlite3_reset(q);
     if (!kept) {
         plait_uuid u;
         plait_uuid7_new(&u);
         plait_uuid_format(&u, n->stamp);
     }
+}
+
+/* The file's current nodes: key -> (hash, stamp).  Caller frees values and map. */
+static void load_old_stamps(plait_store *s, int64_t fid, plait_strmap *olds)
+{
+    sqlite3_stmt *q = plait_store_stmt(s, ST_NODE_OLD_FILE);
+    sqlite3_bind_int64(q, 1, fid);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const unsigned char *st = sqlite3_column_text(q, 2);
+        if (sqlite3_column_bytes(q, 1) != PLAIT_HASH_BYTES || !st || strlen((const char *)st) != 36) continue;
+        old_stamp *o = xmalloc(sizeof *o);
+        memcpy(o->hash.b, sqlite3_column_blob(q, 1), PLAIT_HASH_BYTES);
+        memcpy(o->stamp, st, 37);
+        free(plait_strmap_put(olds, (const char *)sqlite3_column_text(q, 0), o));
+    }
+    sqlite3_reset(q);
 }
 
 static int64_t file_row(plait_store *s, const plait_file_rec *rec)
@@ -125,7 +154,14 @@ int plait_store_replace_file(plait_store *s, const plait_file_rec *rec, plait_no
                              const plait_edge *edges, size_t ne, const plait_diag *diags, size_t nd)
 {
     int64_t fid = file_row(s, rec);
-    for (size_t i = 0; i < nn; i++) assign_stamp(s, &nodes[i]);
+    plait_strmap olds;
+    plait_strmap_init(&olds);
+    if (fid) load_old_stamps(s, fid, &olds);
+    for (size_t i = 0; i < nn; i++) assign_stamp(s, &olds, &nodes[i]);
+    size_t pos = 0;
+    void *v;
+    while (plait_strmap_next(&olds, &pos, NULL, &v)) free(v);
+    plait_strmap_free(&olds);
     if (fid) {
         static const int dels[] = {ST_NODE_DEL, ST_EDGE_DEL, ST_DIAG_DEL};
         for (int k = 0; k < 3; k++) {
