@@ -3,7 +3,7 @@
 #   bench/run.sh              index, ann, embed, pilot (those whose run.sh exists)
 #   bench/run.sh index embed  only these
 # Arguments each runner takes (see its header): index/run.sh [BUILD_DIR] (default
-# /work/main/build), ann/run.sh [BUILD_DIR] [ann_bench args] (default build-bench, 15-20 min),
+# build), ann/run.sh [BUILD_DIR] [ann_bench args] (default build-bench, 15-20 min),
 # embed/run.sh and pilot/run.sh (build dir from $PLAIT_BUILD_DIR, defaults build-embed and
 # build-pilot; pilot also reads PILOT_ROUNDS).  A runner that fails is
 # reported and the next one still runs; the exit status is 1 if any failed.

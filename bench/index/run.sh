@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/index/run.sh - plait's index benchmark (issue 2, "Benchmark"), anchors in the same run.
 #
-#   bench/index/run.sh [BUILD_DIR]        (default /work/main/build; RUNS=3 in the environment)
+#   bench/index/run.sh [BUILD_DIR]        (default build, relative to the repository; RUNS=3 in the environment)
 #
 # Corpora: Debian rust-src library/ and the syn crate (librust-syn-dev); override with
 # LIBRARY=... SYN=....  For each corpus:
@@ -15,7 +15,7 @@
 # unchanged re-index < 0.5 s.  About 3-4 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build=${1:-/work/main/build}
+build=${1:-build}
 runs=${RUNS:-3}
 library=${LIBRARY:-/usr/src/rustc-1.63.0/library}
 syn=${SYN:-/usr/share/cargo/registry/syn-1.0.107}
