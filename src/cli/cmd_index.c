@@ -42,6 +42,9 @@ int cmd_index(cli_opts *o)
                     st.files_seen, st.files_parsed, st.files_written, st.files_unchanged, st.files_failed, st.files_deleted, st.orphans,
                     st.nodes_written, st.edges_written, st.edges_resolved, (long long)st.bytes_read, st.seconds,
                     st.changed ? "true" : "false");
+        else if (st.interrupted)
+            fprintf(out, "stopped after %ld of %ld files were parsed; %ld nodes written and committed\n", st.files_parsed,
+                    st.files_seen, st.nodes_written);
         else
             fprintf(out, "indexed %ld files (%ld parsed, %ld unchanged, %ld failed, %ld removed) in %.2fs: %ld nodes, %ld edges written%s\n",
                     st.files_seen, st.files_parsed, st.files_unchanged, st.files_failed, st.files_deleted, st.seconds,
