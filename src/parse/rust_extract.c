@@ -329,6 +329,32 @@ static void walk_variants(ctx *c, TSNode list, int parent, const scope *es, cons
     free(ekey);
 }
 
+/* Walks `body` as the contents of item `idx`: what it finds hangs from that item, with paths
+ * extending the item's own (or `path`, for impl members shown under their type).  Paths are
+ * copied first because the item array may move while the walk adds to it. */
+static void walk_inside(ctx *c, TSNode body, const scope *s, int idx, const char *path, int assoc, int in_body,
+                        const char *inline_dir)
+{
+    const plait_item *it = &c->x->items.items[idx];
+    char *p = xstrdup(path ? path : it->rel_path), *k = xstrdup(it->key_path), *vis = xstrdup(it->visibility);
+    scope in = *s;
+    in.parent = idx;
+    in.path = p;
+    in.key = k;
+    in.assoc = assoc;
+    in.in_body = in_body;
+    in.inherit_vis = assoc == ASSOC_TRAIT ? vis : NULL;
+    if (in_body || inline_dir) in.module = p; /* a body or module is a scope of its own names */
+    if (inline_dir) {
+        in.inline_dir = inline_dir;
+        in.inline_parent = idx;
+    }
+    walk(c, body, &in);
+    free(p);
+    free(k);
+    free(vis);
+}
+
 /* --- use trees ------------------------------------------------------------------------ */
 
 static void add_use(ctx *c, const scope *s, TSNode decl, const char *target, const char *alias, pending *p)
@@ -428,17 +454,8 @@ static void do_impl(ctx *c, TSNode n, const scope *s, pending *p)
     TSNode body = field(n, "body");
     if (!ts_node_is_null(body)) {
         char *ipath = join(s->path, rt_last_segment(base));
-        char *ikey = xstrdup(it->key_path);
-        scope is = *s;
-        is.parent = idx;
-        is.path = ipath;
-        is.key = ikey;
-        is.assoc = trait_path ? ASSOC_TRAIT_IMPL : ASSOC_IMPL;
-        is.inherit_vis = NULL;
-        is.in_body = 0;
-        walk(c, body, &is);
+        walk_inside(c, body, s, idx, ipath, trait_path ? ASSOC_TRAIT_IMPL : ASSOC_IMPL, 0, NULL);
         free(ipath);
-        free(ikey);
     }
     free(base);
     free(ty);
@@ -475,20 +492,7 @@ static void do_mod(ctx *c, TSNode n, const scope *s, pending *p)
     char *dir = *s->inline_dir ? xasprintf("%s/%s", s->inline_dir, dir_part) : xstrdup(dir_part);
     int idx = add_item(c, s, PLAIT_KIND_MODULE, n, name, join(s->path, name), join(s->key, name),
                        signature(c, n), p);
-    char *mpath = xstrdup(c->x->items.items[idx].rel_path), *mkey = xstrdup(c->x->items.items[idx].key_path);
-    scope ms = *s;
-    ms.parent = idx;
-    ms.path = mpath;
-    ms.key = mkey;
-    ms.module = mpath;
-    ms.inline_dir = dir;
-    ms.inline_parent = idx;
-    ms.assoc = ASSOC_NONE;
-    ms.inherit_vis = NULL;
-    ms.in_body = 0;
-    walk(c, body, &ms);
-    free(mpath);
-    free(mkey);
+    walk_inside(c, body, s, idx, NULL, ASSOC_NONE, 0, dir);
     free(dir);
     free(dir_part);
 }
@@ -501,20 +505,7 @@ static void do_item(ctx *c, TSNode n, const scope *s, pending *p)
     if (!strcmp(t, "function_item") || !strcmp(t, "function_signature_item")) {
         int idx = add_named(c, s, s->assoc ? PLAIT_KIND_METHOD : PLAIT_KIND_FUNCTION, n, field(n, "name"), p);
         TSNode body = field(n, "body");
-        if (!ts_node_is_null(body)) {
-            char *fpath = xstrdup(c->x->items.items[idx].rel_path), *fkey = xstrdup(c->x->items.items[idx].key_path);
-            scope fs = *s;
-            fs.parent = idx;
-            fs.path = fpath;
-            fs.key = fkey;
-            fs.module = fpath; /* items and `use`s in a body are visible in that body */
-            fs.assoc = ASSOC_NONE;
-            fs.inherit_vis = NULL;
-            fs.in_body = 1;
-            walk(c, body, &fs);
-            free(fpath);
-            free(fkey);
-        }
+        if (!ts_node_is_null(body)) walk_inside(c, body, s, idx, NULL, ASSOC_NONE, 1, NULL);
     } else if (!strcmp(t, "struct_item") || !strcmp(t, "union_item")) {
         int idx = add_named(c, s, t[0] == 's' ? PLAIT_KIND_STRUCT : PLAIT_KIND_UNION, n, field(n, "name"), p);
         TSNode body = field(n, "body");
@@ -533,21 +524,7 @@ static void do_item(ctx *c, TSNode n, const scope *s, pending *p)
     } else if (!strcmp(t, "trait_item")) {
         int idx = add_named(c, s, PLAIT_KIND_TRAIT, n, field(n, "name"), p);
         TSNode body = field(n, "body");
-        if (!ts_node_is_null(body)) {
-            const plait_item *it = &c->x->items.items[idx];
-            char *tp = xstrdup(it->rel_path), *tk = xstrdup(it->key_path), *vis = xstrdup(it->visibility);
-            scope ts = *s;
-            ts.parent = idx;
-            ts.path = tp;
-            ts.key = tk;
-            ts.assoc = ASSOC_TRAIT;
-            ts.inherit_vis = vis;
-            ts.in_body = 0;
-            walk(c, body, &ts);
-            free(tp);
-            free(tk);
-            free(vis);
-        }
+        if (!ts_node_is_null(body)) walk_inside(c, body, s, idx, NULL, ASSOC_TRAIT, 0, NULL);
     } else if (!strcmp(t, "impl_item")) {
         do_impl(c, n, s, p);
     } else if (!strcmp(t, "const_item")) {
