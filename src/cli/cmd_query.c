@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "core/fsutil.h"
 #include "core/hash.h"
+#include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "discover/glob.h"
 #include "store/store.h"
@@ -153,11 +154,13 @@ int cmd_find(cli_opts *o)
         plait_store_close(s);
         return EXIT_FAIL;
     }
-    char *like = xasprintf("%s%%", name);
-    for (char *c = like; *c; c++) if (*c == '_' && c[1]) { /* LIKE's `_` is a wildcard: escape it */
-        memmove(c + 1, c, strlen(c) + 1);
-        *c++ = '\\';
+    strbuf lb = {0}; /* prefix pattern: LIKE's `_` and `%` are wildcards, so escape them */
+    for (const char *c = name; *c; c++) {
+        if (*c == '_' || *c == '%' || *c == '\\') strbuf_putc(&lb, '\\');
+        strbuf_putc(&lb, *c);
     }
+    strbuf_putc(&lb, '%');
+    char *like = strbuf_detach(&lb);
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
     if (o->kind) sqlite3_bind_text(q, 2, o->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, like, -1, SQLITE_STATIC);
