@@ -137,7 +137,8 @@ for c in ("library", "syn"):
     row("plait / bare parse", f"{(mb / t1) / ts1:.2f}", f"{(j2['bytes'] / 1e6 / t2) / ts2:.2f}", "1.00 = parse-bound", "")
     row("nodes", s1["nodes"], s2["nodes"], f"ctags tags {med(tags[c])}", "")
     row("edges", s1["edges"], s2["edges"], "", "")
-    row("parsed (incl. re-mounts)", j1["parsed"], j2["parsed"], "", "")
+    row("files parsed", j1["parsed"], j2["parsed"], "", "")
+    row("file writes (incl. re-mounts)", j1.get("written", "-"), j2.get("written", "-"), "", "")
     r1, r2 = rss(c, "index1"), rss(c, "index2")
     row("peak RSS MB (max)", f"{r1:.0f}", f"{r2:.0f}", f"ctags {rss(c, 'ctags'):.0f}",
         f"{max(r1, r2) / 500:.2f} of 500 MB ({'ok' if max(r1, r2) < 500 else 'MISS'})" if target else "")

@@ -4,6 +4,7 @@
 #include "core/fsutil.h"
 #include "core/hash.h"
 #include "core/strbuf.h"
+#include "core/strmap.h"
 #include "core/xalloc.h"
 #include "discover/glob.h"
 #include "store/store.h"
@@ -166,15 +167,38 @@ int cmd_find(cli_opts *o)
     sqlite3_bind_text(q, 3, like, -1, SQLITE_STATIC);
     int n = 0;
     json_t *arr = json_array();
-    while (sqlite3_step(q) == SQLITE_ROW && n < o->limit) {
+    /* A file reached from several crates (a test helper module, core_arch inside core) is
+     * indexed once per crate; list such an item once, with the other crates' paths. */
+    plait_strmap seen;
+    plait_strmap_init(&seen);
+    while (sqlite3_step(q) == SQLITE_ROW) {
         const char *path = (const char *)sqlite3_column_text(q, 3);
         if (glob && !plait_glob_match(name, path, 0)) continue;
-        n++;
-        if (o->json) {
-            json_array_append_new(arr, row_json(q));
-        } else {
-            printf("%-10s %s  %s:%lld\n", sqlite3_column_text(q, 1), path, sqlite3_column_text(q, 4),
-                   (long long)sqlite3_column_int64(q, 5));
+        char *site = xasprintf("%s\x1f%lld\x1f%s", sqlite3_column_text(q, 4), (long long)sqlite3_column_int64(q, 7),
+                               sqlite3_column_text(q, 1));
+        json_t *first = plait_strmap_get(&seen, site);
+        if (first) {
+            json_t *also = json_object_get(first, "also_in");
+            if (!also) json_object_set_new(first, "also_in", also = json_array());
+            json_array_append_new(also, json_string(path));
+        } else if (n < o->limit) {
+            n++;
+            json_t *row = row_json(q);
+            json_array_append_new(arr, row);
+            plait_strmap_put(&seen, site, row);
+        }
+        free(site);
+    }
+    plait_strmap_free(&seen);
+    if (!o->json) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v) {
+            size_t more = json_array_size(json_object_get(v, "also_in"));
+            printf("%-10s %s  %s:%lld", json_string_value(json_object_get(v, "kind")), json_string_value(json_object_get(v, "path")),
+                   json_string_value(json_object_get(v, "file")), json_integer_value(json_object_get(v, "line_start")));
+            if (more) printf("  (also in %zu other crate%s)", more, more == 1 ? "" : "s");
+            putchar('\n');
         }
     }
     if (o->json) print_json(arr);

@@ -28,7 +28,7 @@ char *rt_collapse(const char *s, size_t n)
         char prev2 = sb.len > 1 ? sb.buf[sb.len - 2] : ' ', next2 = i + 1 < n ? s[i + 1] : ' ';
         /* A space carries no meaning after an opener or before a closer, nor around `::`;
          * `Vec <T>` folds too, but `a: B`, `-> T` and `impl<T> Foo` keep theirs. */
-        int drop = strchr("<([&#!", prev) != NULL || strchr(">)],;?", next) != NULL ||
+        int drop = strchr("<([&#!", prev) != NULL || strchr(">)],;", next) != NULL ||
                    (prev == ':' && prev2 == ':') || (next == ':' && next2 == ':') ||
                    (next == '<' && ident_char(prev));
         if (!drop) strbuf_putc(&sb, ' ');
