@@ -12,6 +12,8 @@ typedef struct {
     const char *kind;   /* --kind filter */
     const char *format;
     int limit;
+    int depth;                 /* --depth for graph walks */
+    const char *min_confidence;
     int argc;           /* positional arguments */
     char **argv;
 } cli_opts;
@@ -21,6 +23,10 @@ int cmd_status(cli_opts *o);
 int cmd_find(cli_opts *o);
 int cmd_show(cli_opts *o);
 int cmd_export(cli_opts *o);
+int cmd_callers(cli_opts *o);
+int cmd_callees(cli_opts *o);
+int cmd_impls(cli_opts *o);
+int cmd_refs(cli_opts *o);
 /* The database file for the options (caller frees). */
 char *cli_db_path(const cli_opts *o, const char *root);
 int cli_exit_for(int plait_rc);

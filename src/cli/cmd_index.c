@@ -38,10 +38,12 @@ int cmd_index(cli_opts *o)
         FILE *out = o->json ? stdout : stderr;
         if (o->json)
             fprintf(out, "{\"files\":%ld,\"parsed\":%ld,\"written\":%ld,\"unchanged\":%ld,\"failed\":%ld,\"deleted\":%ld,\"orphans\":%ld,"
-                         "\"nodes\":%ld,\"edges\":%ld,\"edges_resolved\":%ld,\"bytes\":%lld,\"seconds\":%.3f,\"changed\":%s}\n",
+                         "\"nodes\":%ld,\"edges\":%ld,\"edges_resolved\":%ld,\"bytes\":%lld,\"seconds\":%.3f,\"changed\":%s,"
+                         "\"phases\":{\"stream\":%.3f,\"settle\":%.3f,\"resolve\":%.3f,\"indexes\":%.3f,\"commit\":%.3f}}\n",
                     st.files_seen, st.files_parsed, st.files_written, st.files_unchanged, st.files_failed, st.files_deleted, st.orphans,
                     st.nodes_written, st.edges_written, st.edges_resolved, (long long)st.bytes_read, st.seconds,
-                    st.changed ? "true" : "false");
+                    st.changed ? "true" : "false", st.phase_stream, st.phase_settle, st.phase_resolve, st.phase_indexes,
+                    st.phase_commit);
         else if (st.interrupted)
             fprintf(out, "stopped after %ld of %ld files were parsed; %ld nodes written and committed\n", st.files_parsed,
                     st.files_seen, st.nodes_written);

@@ -18,6 +18,10 @@ static const char *usage =
     "  find NAME          items by name: exact, prefix, case-insensitive, or a glob on paths (a*b::c)\n"
     "  show ITEM          one item by canonical path or key: signature, docs, location, edges, source\n"
     "  export             the whole graph, one JSON object per line (--format jsonl)\n"
+    "  callers ITEM       who calls ITEM (call sites with file:line and confidence)\n"
+    "  callees ITEM       what ITEM calls, resolved or as written\n"
+    "  impls ITEM         impls of a trait, or the impls of a type\n"
+    "  refs ITEM          every edge that points at ITEM (calls, impls, ...)\n"
     "\n"
     "options:\n"
     "  --db DIR           index folder (default: PATH/.plait for index, ./.plait otherwise)\n"
@@ -28,6 +32,8 @@ static const char *usage =
     "  --kind KIND        find: only this kind (function, struct, trait, ...)\n"
     "  --limit N          find: at most N results (default 50)\n"
     "  --stable           export: leave out the stamp (for diffs between runs)\n"
+    "  --depth N          callers/callees/impls/refs: follow N levels (default 1)\n"
+    "  --min-confidence C exact, inferred or ambiguous (default: all)\n"
     "  -h, --help         this text\n"
     "\n"
     "exit codes: 0 ok, 1 failure, 2 usage error, 3 no index, 4 nothing found, 130 interrupted\n";
@@ -56,7 +62,8 @@ int main(int argc, char **argv)
         {"db", required_argument, 0, 'd'}, {"json", no_argument, 0, 'J'}, {"jobs", required_argument, 0, 'j'},
         {"quiet", no_argument, 0, 'q'}, {"max-file-size", required_argument, 0, 'M'}, {"kind", required_argument, 0, 'k'},
         {"limit", required_argument, 0, 'n'}, {"stable", no_argument, 0, 'S'}, {"format", required_argument, 0, 'f'},
-        {"shuffle", required_argument, 0, 'X'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"shuffle", required_argument, 0, 'X'}, {"depth", required_argument, 0, 'D'},
+        {"min-confidence", required_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 2;
     int c;
     while ((c = getopt_long(argc, argv, "hqj:", longs, NULL)) != -1) {
@@ -71,6 +78,8 @@ int main(int argc, char **argv)
         case 'S': o.stable = 1; break;
         case 'f': o.format = optarg; break;
         case 'X': o.shuffle = atoi(optarg); break;
+        case 'D': o.depth = atoi(optarg); break;
+        case 'C': o.min_confidence = optarg; break;
         case 'h': fputs(usage, stdout); return EXIT_OKAY;
         default: fprintf(stderr, "plait: try `plait --help`\n"); return EXIT_USAGE;
         }
@@ -90,6 +99,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "find")) return cmd_find(&o);
     if (!strcmp(cmd, "show")) return cmd_show(&o);
     if (!strcmp(cmd, "export")) return cmd_export(&o);
+    if (!strcmp(cmd, "callers")) return cmd_callers(&o);
+    if (!strcmp(cmd, "callees")) return cmd_callees(&o);
+    if (!strcmp(cmd, "impls")) return cmd_impls(&o);
+    if (!strcmp(cmd, "refs")) return cmd_refs(&o);
     fprintf(stderr, "plait: unknown command `%s`; try `plait --help`\n", cmd);
     return EXIT_USAGE;
 }

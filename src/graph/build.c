@@ -87,6 +87,26 @@ static void module_node(const plait_extract *x, const plait_mount *m, const plai
         add_edge(g, m->parent_key, n.key, "contains", PLAIT_CONF_EXACT, NULL, NULL);
 }
 
+/* One `calls` edge per call site, named as written; graph/resolve.c finds the callee.  The
+ * written form says how: "a::f" a path, "self.m" / "x.m" / ".m" a method on that receiver,
+ * "name!" a macro.  Names in a free function's body are looked up from the function (its
+ * local items first); a method's from its module, since `f()` in a method never means
+ * `Self::f`. */
+static void add_calls(const plait_extract *x, plait_graph_file *g)
+{
+    for (size_t i = 0; i < x->calls.len; i++) {
+        const plait_call *c = &x->calls.items[i];
+        const plait_node *caller = &g->nodes.items[(size_t)c->caller + 1];
+        const char *target;
+        if (c->kind == PLAIT_CALL_METHOD) target = own(g, xasprintf("%s.%s", c->receiver ? c->receiver : "", c->target));
+        else if (c->kind == PLAIT_CALL_MACRO) target = own(g, xasprintf("%s!", c->target));
+        else target = c->target;
+        const char *scope = caller->kind == PLAIT_KIND_FUNCTION ? caller->path : caller->scope;
+        add_edge(g, caller->key, NULL, "calls", PLAIT_CONF_EXACT, target, scope);
+        g->edges.items[g->edges.len - 1].line = c->line;
+    }
+}
+
 void plait_graph_build(const plait_extract *x, const plait_mount *m, const plait_hash *file_hash, uint32_t file_len,
                        plait_graph_file *g)
 {
@@ -133,6 +153,7 @@ void plait_graph_build(const plait_extract *x, const plait_mount *m, const plait
             if (it->trait_path) add_edge(g, me->key, NULL, "implements", PLAIT_CONF_EXACT, it->trait_path, me->scope);
         }
     }
+    add_calls(x, g);
 }
 
 void plait_graph_file_free(plait_graph_file *g)

@@ -34,6 +34,7 @@ typedef struct {
     plait_confidence confidence;
     const char *target_path;    /* the path as written, for edges resolved by name; NULL otherwise */
     const char *scope;          /* absolute module path the name was written in */
+    uint32_t line;              /* call sites: the line of the call, 0 otherwise */
 } plait_edge;
 
 #endif

@@ -1,63 +1,81 @@
 /*
- * resolve.c - fills in impl_for / implements edges by name, over the whole index.
+ * resolve.c - fills in edges that name their target by path, over the whole index.
  *
- * Runs after a batch of files is written, so it sees every crate.  A written path is looked up
- * from the module it was written in: first segment `crate`/`self`/`super`/a workspace crate
- * name, else an item of that module, else a `use` import of that module (followed through
- * its own path, which may itself need resolving).  The last segment must name a type-like item
- * (struct, enum, union, type alias, trait).  A path into a crate that is not indexed stays
- * unresolved with its written path kept; several candidates (cfg'd twins) give `ambiguous`.
+ * Runs after the files of a run are written, so it sees every crate; edges from unchanged
+ * files are answered again too, so none keeps pointing at an item that went away.
+ *
+ * A written path is looked up from the scope it was written in: first segment
+ * `crate`/`self`/`super`/a workspace crate name; else an item of that scope (a function body
+ * sees its own items, then its enclosing scopes up to the first module); else a `use` import
+ * of that scope, followed through its own path.  impl_for / implements need a type-like item
+ * at the end; call sites are answered in resolve_calls.c.  A path into a crate that is not
+ * indexed stays unresolved with its written path; several candidates (cfg'd twins) give
+ * `ambiguous`.  Only rows whose answer changed are written.
  */
-#include "graph/graph.h"
-#include "core/strbuf.h"
-#include "core/strmap.h"
+#include "graph/resolve_internal.h"
 #include "plait/error.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef PLAIT_VEC(char *) strvec;
-
-typedef struct {
-    sqlite3 *db;
-    plait_strmap by_path;  /* canonical path -> strvec* of keys (type-like items and modules) */
-    plait_strmap uses;     /* "scope\x1fname" -> target path as written */
-    plait_strmap crates;   /* crate name -> (void*)1 */
-    plait_strmap modules;  /* module and crate paths -> (void*)1 */
-} resolver;
-
-static void add_path(resolver *r, const char *path, const char *key)
+void rv_push(plait_strmap *map, const char *k, const char *key)
 {
-    strvec *v = plait_strmap_get(&r->by_path, path);
+    strvec *v = plait_strmap_get(map, k);
     if (!v) {
         v = xcalloc(1, sizeof *v);
-        plait_strmap_put(&r->by_path, path, v);
+        plait_strmap_put(map, k, v);
     }
     PLAIT_VEC_PUSH(v, xstrdup(key));
+}
+
+static const char *col(sqlite3_stmt *q, int i) { return (const char *)sqlite3_column_text(q, i); }
+
+static int is_type_kind(const char *k)
+{
+    return !strcmp(k, "struct") || !strcmp(k, "enum") || !strcmp(k, "union") || !strcmp(k, "type_alias") ||
+           !strcmp(k, "trait") || !strcmp(k, "module") || !strcmp(k, "crate");
+}
+
+static int is_value_kind(const char *k)
+{
+    return !strcmp(k, "function") || !strcmp(k, "method") || !strcmp(k, "const") || !strcmp(k, "static") ||
+           !strcmp(k, "variant") || !strcmp(k, "struct");
 }
 
 static int load(resolver *r)
 {
     sqlite3_stmt *q;
-    const char *sql = "SELECT key, kind, path, name, scope, target FROM nodes WHERE kind IN "
-                      "('struct','enum','union','type_alias','trait','module','crate','use') ORDER BY key";
+    const char *sql = "SELECT key, kind, path, name, scope, target, parent, crate FROM nodes WHERE kind NOT IN "
+                      "('field') ORDER BY key";
     if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK)
         return plait_error_set(PLAIT_EDB, "loading names: %s", sqlite3_errmsg(r->db));
     while (sqlite3_step(q) == SQLITE_ROW) {
-        const char *key = (const char *)sqlite3_column_text(q, 0), *kind = (const char *)sqlite3_column_text(q, 1);
-        const char *path = (const char *)sqlite3_column_text(q, 2), *name = (const char *)sqlite3_column_text(q, 3);
+        const char *key = col(q, 0), *kind = col(q, 1), *path = col(q, 2), *name = col(q, 3);
         if (!strcmp(kind, "use")) {
-            const char *scope = (const char *)sqlite3_column_text(q, 4), *target = (const char *)sqlite3_column_text(q, 5);
+            const char *scope = col(q, 4), *target = col(q, 5);
             if (!scope || !target || !strcmp(name, "*") || !strcmp(name, "_")) continue;
             char *k = xasprintf("%s\x1f%s", scope, name);
-            char *old = plait_strmap_put(&r->uses, k, xstrdup(target));
-            free(old); /* duplicates (cfg'd imports): the last by key wins, deterministically */
+            free(plait_strmap_put(&r->uses, k, xstrdup(target))); /* cfg'd twins: last by key wins */
             free(k);
             continue;
         }
         if (!strcmp(kind, "crate")) plait_strmap_put(&r->crates, name, (void *)1);
         if (!strcmp(kind, "crate") || !strcmp(kind, "module")) plait_strmap_put(&r->modules, path, (void *)1);
-        add_path(r, path, key);
+        if (is_type_kind(kind)) rv_push(&r->types, path, key);
+        if (is_value_kind(kind)) rv_push(&r->values, path, key);
+        if (!strcmp(kind, "macro")) rv_push(&r->macros, name, key);
+        if (!strcmp(kind, "method")) rv_push(&r->methods, name, key);
+        if (!strcmp(kind, "method") || !strcmp(kind, "function") || !strcmp(kind, "impl") || !strcmp(kind, "trait") ||
+            !strcmp(kind, "macro")) {
+            node_info *ni = xcalloc(1, sizeof *ni);
+            ni->kind = xstrdup(kind);
+            ni->path = xstrdup(path);
+            ni->name = xstrdup(name);
+            ni->parent = col(q, 6) ? xstrdup(col(q, 6)) : NULL;
+            ni->target = col(q, 5) ? xstrdup(col(q, 5)) : NULL;
+            ni->crate = col(q, 7) ? xstrdup(col(q, 7)) : NULL;
+            plait_strmap_put(&r->info, key, ni);
+        }
     }
     sqlite3_finalize(q);
     return PLAIT_OK;
@@ -77,12 +95,49 @@ static char *crate_of(const char *scope)
     return e ? xstrndup(scope, (size_t)(e - scope)) : xstrdup(scope);
 }
 
-/* Turns a written path into an absolute candidate path; NULL if it leaves the index. */
-static char *absolute(resolver *r, const char *written, const char *scope, int depth)
+static int known(resolver *r, const char *path, int values)
+{
+    return plait_strmap_get(&r->types, path) || (values && plait_strmap_get(&r->values, path));
+}
+
+/* The first segment of a relative path: the scope's own item, then an import. */
+static char *first_segment(resolver *r, const char *first, const char *scope, int values, int written_abs, int depth)
+{
+    char *sc = xstrdup(scope);
+    while (!plait_strmap_get(&r->modules, sc)) { /* up through function bodies to a module */
+        char *local = xasprintf("%s::%s", sc, first);
+        int hit = known(r, local, values);
+        free(local);
+        char *up = hit ? NULL : parent_of(sc);
+        if (hit || !up) {
+            free(up);
+            break;
+        }
+        free(sc);
+        sc = up;
+    }
+    char *base = NULL, *local = xasprintf("%s::%s", sc, first), *uk = xasprintf("%s\x1f%s", sc, first);
+    const char *via_use = plait_strmap_get(&r->uses, uk);
+    if (!written_abs && known(r, local, values)) {
+        base = local;
+        local = NULL;
+    } else if (!written_abs && via_use) {
+        base = rv_absolute(r, via_use, sc, values, depth + 1);
+    } else if (plait_strmap_get(&r->crates, first)) {
+        base = xstrdup(first);
+    }
+    free(local);
+    free(uk);
+    free(sc);
+    return base;
+}
+
+char *rv_absolute(resolver *r, const char *written, const char *scope, int values, int depth)
 {
     if (depth > 8) return NULL;
     const char *p = written;
-    if (!strncmp(p, "::", 2)) p += 2;
+    int written_abs = !strncmp(p, "::", 2);
+    if (written_abs) p += 2;
     const char *sep = strstr(p, "::");
     char *first = sep ? xstrndup(p, (size_t)(sep - p)) : xstrdup(p);
     const char *rest = sep ? sep + 2 : "";
@@ -99,107 +154,136 @@ static char *absolute(resolver *r, const char *written, const char *scope, int d
             base = up;
             rest += 7;
         }
-    } else if (!strcmp(first, "Self")) {
-        base = NULL;
-    } else {
-        /* a function body sees its own items, then those of the enclosing scopes up to the
-         * first module (modules do not inherit their parent's names) */
-        char *sc = xstrdup(scope);
-        while (!plait_strmap_get(&r->modules, sc)) {
-            char *local = xasprintf("%s::%s", sc, first);
-            int hit = plait_strmap_get(&r->by_path, local) != NULL;
-            free(local);
-            char *up = hit ? NULL : parent_of(sc);
-            if (hit || !up) {
-                free(up);
-                break;
-            }
-            free(sc);
-            sc = up;
-        }
-        scope = sc;
-        char *local = xasprintf("%s::%s", scope, first);
-        char *uk = xasprintf("%s\x1f%s", scope, first);
-        const char *via_use = plait_strmap_get(&r->uses, uk);
-        if (plait_strmap_get(&r->by_path, local)) {
-            base = local;
-            local = NULL;
-        } else if (via_use) {
-            base = absolute(r, via_use, scope, depth + 1);
-        } else if (plait_strmap_get(&r->crates, first) && written[0] != ':') {
-            base = xstrdup(first);
-        } else if (written[0] == ':' && plait_strmap_get(&r->crates, first)) {
-            base = xstrdup(first);
-        }
-        free(local);
-        free(uk);
-        free(sc);
+    } else if (strcmp(first, "Self") != 0) {
+        base = first_segment(r, first, scope, values && !sep, written_abs, depth);
     }
     free(first);
     if (!base) return NULL;
-    char *full = *rest ? xasprintf("%s::%s", base, rest) : base;
-    if (*rest) free(base);
+    if (!*rest) return base;
+    char *full = xasprintf("%s::%s", base, rest);
+    free(base);
     return full;
 }
 
-/* Answers one edge: sets dst ("" if unresolved) and confidence. */
-static void answer(resolver *r, const char *target, const char *scope, char dst[PLAIT_KEY_LEN], const char **conf)
+void rv_type(resolver *r, const char *written, const char *scope, char dst[PLAIT_KEY_LEN], const char **conf)
 {
     dst[0] = '\0';
     *conf = "exact";
-    char *abs = absolute(r, target, scope, 0);
+    char *abs = rv_absolute(r, written, scope, 0, 0);
     if (!abs) return;
-    strvec *v = plait_strmap_get(&r->by_path, abs);
+    strvec *v = plait_strmap_get(&r->types, abs);
     free(abs);
     if (!v || !v->len) return;
     memcpy(dst, v->items[0], PLAIT_KEY_LEN);
     if (v->len > 1) *conf = "ambiguous";
 }
 
-int plait_graph_resolve(sqlite3 *db, long *updated)
+void rv_index_methods(resolver *r)
 {
-    resolver r = {.db = db};
-    plait_strmap_init(&r.by_path);
-    plait_strmap_init(&r.uses);
-    plait_strmap_init(&r.crates);
-    plait_strmap_init(&r.modules);
-    *updated = 0;
-    int rc = load(&r);
+    size_t pos = 0;
+    const char *k;
+    void *v;
+    while (plait_strmap_next(&r->impl_trait, &pos, &k, &v)) {
+        const char *ty = plait_strmap_get(&r->impl_type, k);
+        if (ty && v) rv_push(&r->type_traits, ty, v);
+    }
+    pos = 0;
+    while (plait_strmap_next(&r->info, &pos, &k, &v)) {
+        const node_info *ni = v;
+        if (strcmp(ni->kind, "method") != 0 || !ni->parent) continue;
+        const char *ty = plait_strmap_get(&r->impl_type, ni->parent);
+        const node_info *par = plait_strmap_get(&r->info, ni->parent);
+        char *mk = NULL;
+        if (ty) mk = xasprintf("%s\x1f%s", ty, ni->name), rv_push(&r->type_methods, mk, k);
+        else if (par && !strcmp(par->kind, "trait")) mk = xasprintf("%s\x1f%s", ni->parent, ni->name), rv_push(&r->trait_methods, mk, k);
+        free(mk);
+    }
+}
+
+/* One pass over the edges of the given kinds: compute each answer, write what changed. */
+static int pass(resolver *r, const char *kinds_sql, long *updated)
+{
     sqlite3_stmt *q = NULL, *u = NULL;
-    if (rc == PLAIT_OK &&
-        (sqlite3_prepare_v2(db, "SELECT rowid, target_path, scope, dst, confidence FROM edges "
-                                "WHERE kind IN ('impl_for','implements')", -1, &q, NULL) != SQLITE_OK ||
-         sqlite3_prepare_v2(db, "UPDATE edges SET dst = ?2, confidence = ?3 WHERE rowid = ?1", -1, &u, NULL) != SQLITE_OK))
-        rc = plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(db));
+    char *sql = xasprintf("SELECT rowid, kind, src, target_path, scope, dst, confidence FROM edges WHERE kind IN (%s) "
+                          "ORDER BY rowid", kinds_sql);
+    int rc = PLAIT_OK;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(r->db, "UPDATE edges SET dst = ?2, confidence = ?3 WHERE rowid = ?1", -1, &u, NULL) != SQLITE_OK)
+        rc = plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+    free(sql);
     while (rc == PLAIT_OK && sqlite3_step(q) == SQLITE_ROW) {
-        const char *target = (const char *)sqlite3_column_text(q, 1), *scope = (const char *)sqlite3_column_text(q, 2);
-        const char *old = (const char *)sqlite3_column_text(q, 3), *oldc = (const char *)sqlite3_column_text(q, 4);
+        const char *kind = col(q, 1), *src = col(q, 2), *target = col(q, 3), *scope = col(q, 4);
+        const char *old = col(q, 5), *oldc = col(q, 6), *conf;
         char dst[PLAIT_KEY_LEN];
-        const char *conf;
-        answer(&r, target ? target : "", scope ? scope : "", dst, &conf);
+        if (!strcmp(kind, "calls")) rv_call(r, src, target ? target : "", scope ? scope : "", dst, &conf);
+        else rv_type(r, target ? target : "", scope ? scope : "", dst, &conf);
+        if (dst[0] && !strcmp(kind, "impl_for")) free(plait_strmap_put(&r->impl_type, src, xstrdup(dst)));
+        if (dst[0] && !strcmp(kind, "implements")) free(plait_strmap_put(&r->impl_trait, src, xstrdup(dst)));
         if (!strcmp(old ? old : "", dst) && !strcmp(oldc ? oldc : "", conf)) continue;
         sqlite3_bind_int64(u, 1, sqlite3_column_int64(q, 0));
         if (dst[0]) sqlite3_bind_text(u, 2, dst, -1, SQLITE_TRANSIENT);
         else sqlite3_bind_null(u, 2);
         sqlite3_bind_text(u, 3, conf, -1, SQLITE_STATIC);
-        if (sqlite3_step(u) != SQLITE_DONE) rc = plait_error_set(PLAIT_EDB, "updating an edge: %s", sqlite3_errmsg(db));
+        if (sqlite3_step(u) != SQLITE_DONE) rc = plait_error_set(PLAIT_EDB, "updating an edge: %s", sqlite3_errmsg(r->db));
         sqlite3_reset(u);
         (*updated)++;
     }
     sqlite3_finalize(q);
     sqlite3_finalize(u);
+    return rc;
+}
+
+static void free_vec_map(plait_strmap *m)
+{
     size_t pos = 0;
     void *v;
-    while (plait_strmap_next(&r.by_path, &pos, NULL, &v)) {
+    while (plait_strmap_next(m, &pos, NULL, &v)) {
         strvec *sv = v;
-        for (size_t i = 0; i < sv->len; i++) free(sv->items[i]);
-        free(sv->items);
+        for (size_t i = 0; sv && i < sv->len; i++) free(sv->items[i]);
+        if (sv) free(sv->items);
         free(sv);
     }
-    pos = 0;
-    while (plait_strmap_next(&r.uses, &pos, NULL, &v)) free(v);
-    plait_strmap_free(&r.by_path);
-    plait_strmap_free(&r.uses);
+    plait_strmap_free(m);
+}
+
+static void free_str_map(plait_strmap *m)
+{
+    size_t pos = 0;
+    void *v;
+    while (plait_strmap_next(m, &pos, NULL, &v)) free(v);
+    plait_strmap_free(m);
+}
+
+int plait_graph_resolve(sqlite3 *db, long *updated)
+{
+    resolver r;
+    memset(&r, 0, sizeof r);
+    r.db = db;
+    *updated = 0;
+    int rc = load(&r);
+    /* types first: call sites need to know which impls belong to which type */
+    if (rc == PLAIT_OK) rc = pass(&r, "'impl_for','implements'", updated);
+    if (rc == PLAIT_OK) {
+        rv_index_methods(&r);
+        rc = pass(&r, "'calls'", updated);
+    }
+    size_t pos = 0;
+    void *v;
+    while (plait_strmap_next(&r.info, &pos, NULL, &v)) {
+        node_info *ni = v;
+        free(ni->kind);
+        free(ni->path);
+        free(ni->name);
+        free(ni->parent);
+        free(ni->target);
+        free(ni->crate);
+        free(ni);
+    }
+    plait_strmap_free(&r.info);
+    plait_strmap *vecs[] = {&r.types, &r.values, &r.macros, &r.methods, &r.type_methods, &r.trait_methods, &r.type_traits};
+    for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++) free_vec_map(vecs[i]);
+    plait_strmap *strs[] = {&r.uses, &r.impl_type, &r.impl_trait};
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free_str_map(strs[i]);
     plait_strmap_free(&r.crates);
     plait_strmap_free(&r.modules);
     return rc;

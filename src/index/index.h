@@ -30,6 +30,9 @@ typedef struct {
     long nodes_written, edges_written, edges_resolved, diagnostics;
     int64_t bytes_read;
     double seconds;
+    /* where the time went: the streaming pipeline, settling mounts, resolution, building query
+     * indexes, the final commit */
+    double phase_stream, phase_settle, phase_resolve, phase_indexes, phase_commit;
     int changed;             /* the database was written */
     int interrupted;
 } plait_index_stats;

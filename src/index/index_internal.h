@@ -53,6 +53,7 @@ typedef struct {
     plait_queue *parse_q, *write_q;
     int parsers_left;
     int in_tx, batch;
+    int extractor_changed;           /* the index was made by another extractor version */
     plait_rust_parser *parser;       /* the writer's own, for re-mounts */
 } pipeline;
 

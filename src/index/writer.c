@@ -340,6 +340,18 @@ int plait_index_prepare(pipeline *p)
     rc = plait_store_meta_set(p->store, "root", real ? real : p->opts->root); /* writes only if it changed */
     free(real);
     if (rc) return rc;
+    /* Stored parses are only as good as the extractor that made them: when it changes (new
+     * item kinds, call sites), every file is parsed again, once. */
+    char *ver = plait_store_meta_get(p->store, "extractor");
+    if (!ver || strcmp(ver, PLAIT_EXTRACTOR_VERSION) != 0) {
+        for (size_t i = 0; i < p->nold; i++) {
+            free(p->old[i].mods);
+            p->old[i].mods = NULL; /* no stored mods: the reader will not skip it */
+            p->old[i].has_hash = 0;
+        }
+        p->extractor_changed = 1; /* recorded when the run completes, not before */
+    }
+    free(ver);
     for (size_t i = 0; i < p->nold; i++) plait_strmap_put(&p->old_files, p->old[i].path, &p->old[i]);
 
     for (size_t i = 0; i < p->walk.files.len; i++) {
@@ -555,6 +567,8 @@ static int store_path_diags(pipeline *p)
 int plait_index_finish(pipeline *p, int interrupted)
 {
     int rc = PLAIT_OK;
+    uint64_t t = plait_now_ns();
+    p->stats->phase_stream = (double)(t - p->t0) / 1e9;
     if (!interrupted) {
         rc = mount_orphans(p);
         if (rc == PLAIT_OK) rc = remount(p);
@@ -565,20 +579,31 @@ int plait_index_finish(pipeline *p, int interrupted)
             p->stats->changed = 1;
         }
         if (rc == PLAIT_OK) rc = store_path_diags(p);
+        if (rc == PLAIT_OK && p->extractor_changed && (rc = ensure_tx(p)) == PLAIT_OK) {
+            rc = plait_store_meta_set(p->store, "extractor", PLAIT_EXTRACTOR_VERSION);
+            p->stats->changed = 1;
+        }
     }
+    p->stats->phase_settle = (double)(plait_now_ns() - t) / 1e9;
     if (rc == PLAIT_OK && p->stats->changed) {
+        t = plait_now_ns();
         if ((rc = ensure_tx(p)) == PLAIT_OK) rc = plait_graph_resolve(plait_store_db(p->store), &p->stats->edges_resolved);
+        p->stats->phase_resolve = (double)(plait_now_ns() - t) / 1e9;
+        t = plait_now_ns();
         if (rc == PLAIT_OK) rc = plait_store_finish_load(p->store);
+        p->stats->phase_indexes = (double)(plait_now_ns() - t) / 1e9;
         if (rc == PLAIT_OK)
             rc = plait_store_add_run(p->store, (int64_t)time(NULL), (double)(plait_now_ns() - p->t0) / 1e9,
                                      p->stats->files_seen, p->stats->files_parsed, p->stats->files_deleted,
                                      interrupted ? "interrupted" : "complete");
     }
+    t = plait_now_ns();
     if (p->in_tx) {
         int crc = rc == PLAIT_OK ? plait_store_commit(p->store) : plait_store_rollback(p->store);
         if (rc == PLAIT_OK) rc = crc;
         p->in_tx = 0;
     }
+    p->stats->phase_commit = (double)(plait_now_ns() - t) / 1e9;
     return rc;
 }
 

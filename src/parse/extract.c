@@ -71,6 +71,11 @@ void plait_extract_free(plait_extract *x)
         free(x->diags.items[i].code);
         free(x->diags.items[i].message);
     }
+    for (size_t i = 0; i < x->calls.len; i++) {
+        free(x->calls.items[i].target);
+        free(x->calls.items[i].receiver);
+    }
+    PLAIT_VEC_FREE(&x->calls);
     PLAIT_VEC_FREE(&x->items);
     PLAIT_VEC_FREE(&x->mods);
     PLAIT_VEC_FREE(&x->diags);

@@ -13,6 +13,10 @@
 #include <stdint.h>
 
 #include "core/hash.h"
+
+/* Bumped whenever extraction changes what it yields for the same bytes; an index made by
+ * another version re-parses every file once. */
+#define PLAIT_EXTRACTOR_VERSION "2"
 #include "core/xalloc.h"
 
 typedef enum {
@@ -60,6 +64,18 @@ typedef struct {
     plait_hash hash;   /* of the declaration text with its attributes */
 } plait_moddecl;
 
+/* A call site inside a function body (closures count for the enclosing named function). */
+typedef enum { PLAIT_CALL_PATH, PLAIT_CALL_METHOD, PLAIT_CALL_MACRO } plait_call_kind;
+
+typedef struct {
+    int caller;             /* item index of the enclosing function or method */
+    plait_call_kind kind;
+    char *target;           /* path as written ("f", "a::b::f", "Self::new", "<T as Tr>::m"), the
+                             * method name for method calls, the macro path for macros */
+    char *receiver;         /* method calls: "self" or a plain identifier receiver, else NULL */
+    uint32_t line, byte;
+} plait_call;
+
 typedef enum { PLAIT_DIAG_INFO, PLAIT_DIAG_WARNING, PLAIT_DIAG_ERROR } plait_diag_severity;
 const char *plait_diag_severity_name(plait_diag_severity s);
 
@@ -74,6 +90,7 @@ typedef struct {
     PLAIT_VEC(plait_item) items;
     PLAIT_VEC(plait_moddecl) mods;
     PLAIT_VEC(plait_diag) diags;
+    PLAIT_VEC(plait_call) calls;
     char *inner_doc;   /* //! and #![doc] of the file's module */
     char *inner_attrs; /* #![...] of the file's module */
     uint32_t n_lines;

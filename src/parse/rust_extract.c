@@ -52,6 +52,9 @@ typedef struct {
     size_t len;
     plait_extract *x;
     int deep_reported;
+    TSParser *ts;      /* to parse macro arguments as expressions */
+    int macro_depth;
+    uint32_t macro_byte, macro_line; /* where the outermost macro being re-parsed starts */
 } ctx;
 
 static void walk(ctx *c, TSNode container, const scope *s);
@@ -607,6 +610,117 @@ static void take_inner(ctx *c, TSNode n, const scope *s)
     strbuf_free(&a);
 }
 
+static void add_call(ctx *c, int caller, plait_call_kind kind, char *target, char *receiver, TSNode at)
+{
+    plait_call call = {caller, kind, target, receiver, ts_node_start_point(at).row + 1, ts_node_start_byte(at)};
+    PLAIT_VEC_PUSH(&c->x->calls, call);
+}
+
+static void record_call(ctx *c, TSNode n, int caller);
+
+/* Collects the calls of a subtree parsed from macro arguments; `shift` maps its byte offsets
+ * back into the file.  Subtrees with syntax errors are skipped: only what parses counts. */
+static void calls_in_tree(ctx *c, TSNode n, int caller, const char *text, size_t text_len, long shift, int depth)
+{
+    if (depth > 200 || ts_node_has_error(n)) {
+        if (!ts_node_has_error(n) || depth > 200) return;
+        uint32_t cnt = ts_node_named_child_count(n); /* errors elsewhere: keep the clean parts */
+        for (uint32_t i = 0; i < cnt; i++) calls_in_tree(c, ts_node_named_child(n, i), caller, text, text_len, shift, depth + 1);
+        return;
+    }
+    if (is(n, "call_expression") || is(n, "macro_invocation")) {
+        ctx sub = *c; /* the node's offsets are into `text` */
+        sub.src = text;
+        sub.len = text_len;
+        size_t before = c->x->calls.len;
+        record_call(&sub, n, caller);
+        c->macro_depth = sub.macro_depth;
+        for (size_t i = before; i < c->x->calls.len; i++) {
+            plait_call *k = &c->x->calls.items[i];
+            if (k->line == 0) continue;
+            k->byte = (uint32_t)((long)k->byte + shift);
+            /* lines counted from the macro's own line, not from the top of the file */
+            uint32_t line = c->macro_line;
+            for (size_t b = c->macro_byte; b < k->byte && b < c->len; b++) line += c->src[b] == '\n';
+            k->line = line;
+        }
+        if (is(n, "macro_invocation")) return; /* its own arguments were handled inside */
+    }
+    uint32_t cnt = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < cnt; i++) calls_in_tree(c, ts_node_named_child(n, i), caller, text, text_len, shift, depth + 1);
+}
+
+/* `println!("{}", f())`, `vec![a(), b()]`: the arguments are a token tree, not expressions, so
+ * they are parsed again as the elements of a tuple inside a function body. */
+static void calls_in_macro(ctx *c, TSNode n, int caller)
+{
+    TSNode tt = {0};
+    for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
+        if (is(ts_node_named_child(n, i), "token_tree")) tt = ts_node_named_child(n, i);
+    if (ts_node_is_null(tt) || c->macro_depth >= 4) return;
+    uint32_t a = ts_node_start_byte(tt) + 1, b = ts_node_end_byte(tt);
+    if (b <= a) return;
+    b--; /* drop the closing delimiter */
+    static const char pre[] = "fn __plait_macro_args() { (", post[] = "); }";
+    size_t n_in = b - a, len = sizeof pre - 1 + n_in + sizeof post - 1;
+    char *text = xmalloc(len + 1);
+    memcpy(text, pre, sizeof pre - 1);
+    memcpy(text + sizeof pre - 1, c->src + a, n_in);
+    memcpy(text + sizeof pre - 1 + n_in, post, sizeof post);
+    TSTree *tree = ts_parser_parse_string(c->ts, NULL, text, (uint32_t)len);
+    if (tree && c->macro_depth == 0) {
+        c->macro_byte = ts_node_start_byte(n);
+        c->macro_line = ts_node_start_point(n).row + 1;
+    }
+    if (tree) {
+        c->macro_depth++;
+        long shift = (long)a - (long)(sizeof pre - 1); /* file offset = tree offset + shift */
+        TSNode root = ts_tree_root_node(tree);
+        calls_in_tree(c, root, caller, text, len, shift, 0);
+        c->macro_depth--;
+        ts_tree_delete(tree);
+    }
+    free(text);
+}
+
+/* Call sites: `f()`, `a::b::f()`, `T::f()`, `<T as Tr>::f()`, `x.m()`, `name!(..)`.  Calls on
+ * anything else (closures in variables, returned functions) have no name to resolve. */
+static void record_call(ctx *c, TSNode n, int caller)
+{
+    const plait_item *it = &c->x->items.items[caller];
+    if (it->kind != PLAIT_KIND_FUNCTION && it->kind != PLAIT_KIND_METHOD) return;
+    if (is(n, "macro_invocation")) {
+        TSNode m = field(n, "macro");
+        if (!ts_node_is_null(m))
+            add_call(c, caller, PLAIT_CALL_MACRO, rt_path(c->src + ts_node_start_byte(m), ts_node_end_byte(m) - ts_node_start_byte(m)), NULL, n);
+        calls_in_macro(c, n, caller);
+        return;
+    }
+    if (!is(n, "call_expression")) return;
+    TSNode f = field(n, "function");
+    if (!ts_node_is_null(f) && is(f, "generic_function")) f = field(f, "function"); /* f::<T>() */
+    if (ts_node_is_null(f)) return;
+    uint32_t a = ts_node_start_byte(f), b = ts_node_end_byte(f);
+    if (is(f, "identifier") || is(f, "scoped_identifier")) {
+        char *raw = rt_collapse(c->src + a, b - a), *path = rt_strip_generics(raw);
+        if (strchr(raw, '<') && raw[0] == '<') { /* <T as Trait>::m keeps its qualified self type */
+            free(path);
+            path = raw;
+            raw = NULL;
+        }
+        free(raw);
+        add_call(c, caller, PLAIT_CALL_PATH, path, NULL, n);
+    } else if (is(f, "field_expression")) {
+        TSNode name = field(f, "field"), recv = field(f, "value");
+        if (ts_node_is_null(name) || !is(name, "field_identifier")) return;
+        char *receiver = NULL;
+        if (!ts_node_is_null(recv) && (is(recv, "self") || is(recv, "identifier")))
+            receiver = xstrndup(c->src + ts_node_start_byte(recv), ts_node_end_byte(recv) - ts_node_start_byte(recv));
+        add_call(c, caller, PLAIT_CALL_METHOD,
+                 xstrndup(c->src + ts_node_start_byte(name), ts_node_end_byte(name) - ts_node_start_byte(name)), receiver, n);
+    }
+}
+
 static void walk(ctx *c, TSNode container, const scope *s)
 {
     if (s->depth > MAX_DEPTH) {
@@ -634,6 +748,7 @@ static void walk(ctx *c, TSNode container, const scope *s)
             if (is_item_type(t)) {
                 do_item(c, ch, &inner, &p);
             } else if (s->in_body || ts_node_has_error(ch) || ts_node_is_error(ch)) {
+                if (s->in_body && s->parent >= 0) record_call(c, ch, s->parent);
                 if (ts_node_child_count(ch) > 0) walk(c, ch, &inner);
             }
             pending_reset(&p);
@@ -710,7 +825,7 @@ int plait_rust_extract(plait_rust_parser *p, const char *src, size_t len, plait_
     if (len > UINT32_MAX) return plait_error_set(PLAIT_EINVALID, "file too large for the parser (%zu bytes)", len);
     TSTree *tree = ts_parser_parse_string(p->ts, NULL, src, (uint32_t)len);
     if (!tree) return plait_error_set(PLAIT_ERR, "tree-sitter failed to parse");
-    ctx c = {src, len, out, 0};
+    ctx c = {src, len, out, 0, p->ts, 0, 0, 0};
     scope root = {.parent = -1, .path = "", .key = "", .module = "", .inline_dir = "", .inline_parent = -1};
     TSNode rn = ts_tree_root_node(tree);
     walk(&c, rn, &root);

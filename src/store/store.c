@@ -23,7 +23,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_NODE_INS] = "INSERT INTO nodes(key, file_id, kind, name, path, crate, parent, line_start, line_end, byte_start, "
                     "byte_end, visibility, signature, doc, attrs, cfg, target, trait_path, scope, content_hash, stamp) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
-    [ST_EDGE_INS] = "INSERT INTO edges(src, dst, kind, confidence, target_path, scope, file_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_EDGE_INS] = "INSERT INTO edges(src, dst, kind, confidence, target_path, scope, file_id, line) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_DIAG_INS] = "INSERT INTO diagnostics(file_id, path, severity, line, code, message) "
                     "VALUES (?1, (SELECT path FROM files WHERE id = ?1), ?2, ?3, ?4, ?5)",
     [ST_TOUCH] = "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1",
@@ -81,19 +82,23 @@ static int migrate(plait_store *s)
     if (ver > PLAIT_SCHEMA_VERSION)
         return plait_error_set(PLAIT_EVERSION, "the index was written by a newer plait (schema %d, this binary knows %d): "
                                "upgrade plait or delete the .plait folder to rebuild", ver, PLAIT_SCHEMA_VERSION);
-    if (ver == 0) {
+    /* Each step takes the schema from version i to i + 1; a new index runs them all. */
+    static const char *const steps[PLAIT_SCHEMA_VERSION] = {
+        NULL, /* 0 -> 1: schema_v1 */
+        "ALTER TABLE edges ADD COLUMN line INTEGER;", /* 1 -> 2: call sites carry their line */
+    };
+    for (int v = ver; v < PLAIT_SCHEMA_VERSION; v++) {
         char *err = NULL;
-        char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = 1; COMMIT;", schema_v1);
+        char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", v == 0 ? schema_v1 : steps[v], v + 1);
         int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
         free(sql);
         if (rc != SQLITE_OK) {
-            plait_error_set(PLAIT_EDB, "creating the schema: %s", err ? err : "?");
+            plait_error_set(PLAIT_EDB, "migrating the index from schema %d to %d: %s", v, v + 1, err ? err : "?");
             sqlite3_free(err);
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return PLAIT_EDB;
         }
     }
-    /* future: if (ver < 2) { ALTER ...; PRAGMA user_version = 2 } */
     return PLAIT_OK;
 }
 

@@ -15,7 +15,7 @@
 
 #include "graph/node.h"
 
-#define PLAIT_SCHEMA_VERSION 1
+#define PLAIT_SCHEMA_VERSION 2
 
 typedef struct plait_store plait_store;
 

@@ -196,6 +196,7 @@ int plait_store_replace_file(plait_store *s, const plait_file_rec *rec, plait_no
         bind_text(q, 5, edges[i].target_path);
         bind_text(q, 6, edges[i].scope);
         sqlite3_bind_int64(q, 7, fid);
+        if (edges[i].line) sqlite3_bind_int64(q, 8, edges[i].line);
         if ((rc = step_done(s, q, "writing an edge"))) return rc;
     }
     for (size_t i = 0; i < nd; i++) {

@@ -64,7 +64,17 @@ static int32_t p_dot_i8(const int8_t *a, const int8_t *b, size_t n)
     return s;
 }
 
-static const vx_kernels k_portable = {"portable", p_dot_f32, p_l2_f32, p_dot_f32_i8, p_dot_i8};
+static float p_dot_f32_i8b(const float *a, const int8_t *b, const uint8_t *bits, size_t n)
+{
+    float s0 = 0, s1 = 0;
+    for (size_t i = 0; i < n; i++) {
+        s0 += a[i] * (float)b[i];
+        if ((bits[i >> 3] >> (i & 7)) & 1) s1 += a[i];
+    }
+    return s0 + 0.5f * s1;
+}
+
+static const vx_kernels k_portable = {"portable", p_dot_f32, p_l2_f32, p_dot_f32_i8, p_dot_i8, p_dot_f32_i8b};
 
 const vx_kernels *vx_kernels_portable(void) { return &k_portable; }
 
@@ -161,7 +171,27 @@ T_AVX2 static int32_t a2_dot_i8(const int8_t *a, const int8_t *b, size_t n)
     return r;
 }
 
-static const vx_kernels k_avx2 = {"avx2", a2_dot_f32, a2_l2_f32, a2_dot_f32_i8, a2_dot_i8};
+T_AVX2 static float a2_dot_f32_i8b(const float *a, const int8_t *b, const uint8_t *bits, size_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i q = _mm_loadl_epi64((const __m128i *)(b + i));
+        __m256 av = _mm256_loadu_ps(a + i);
+        s0 = _mm256_fmadd_ps(av, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), s0);
+        __m256i m = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(bits[i >> 3]), sel), sel);
+        s1 = _mm256_add_ps(s1, _mm256_and_ps(av, _mm256_castsi256_ps(m)));
+    }
+    float s = hsum256(s0), t = hsum256(s1);
+    for (; i < n; i++) {
+        s += a[i] * (float)b[i];
+        if ((bits[i >> 3] >> (i & 7)) & 1) t += a[i];
+    }
+    return s + 0.5f * t;
+}
+
+static const vx_kernels k_avx2 = {"avx2", a2_dot_f32, a2_l2_f32, a2_dot_f32_i8, a2_dot_i8, a2_dot_f32_i8b};
 
 /* ---- AVX-512 F + BW + VL: masked loads take the tails without a scalar loop ---- */
 #define T_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
@@ -234,7 +264,23 @@ T_AVX512 static int32_t a5_dot_i8(const int8_t *a, const int8_t *b, size_t n)
     return _mm512_reduce_add_epi32(s);
 }
 
-static const vx_kernels k_avx512 = {"avx512", a5_dot_f32, a5_l2_f32, a5_dot_f32_i8, a5_dot_i8};
+T_AVX512 static float a5_dot_f32_i8b(const float *a, const int8_t *b, const uint8_t *bits, size_t n)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        size_t left = n - i;
+        __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        uint16_t bm = bits[i >> 3];
+        if (left > 8) bm |= (uint16_t)bits[(i >> 3) + 1] << 8;
+        __m512 av = _mm512_maskz_loadu_ps(m, a + i);
+        __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, b + i)));
+        s0 = _mm512_fmadd_ps(av, f, s0);
+        s1 = _mm512_mask_add_ps(s1, (__mmask16)(bm & m), s1, av);
+    }
+    return _mm512_reduce_add_ps(s0) + 0.5f * _mm512_reduce_add_ps(s1);
+}
+
+static const vx_kernels k_avx512 = {"avx512", a5_dot_f32, a5_l2_f32, a5_dot_f32_i8, a5_dot_i8, a5_dot_f32_i8b};
 
 const vx_kernels *vx_kernels_avx2(void)
 {

@@ -18,6 +18,9 @@ typedef struct {
     float (*l2_f32)(const float *a, const float *b, size_t n); /* squared */
     float (*dot_f32_i8)(const float *a, const int8_t *b, size_t n);
     int32_t (*dot_i8)(const int8_t *a, const int8_t *b, size_t n);
+    /* sum of a[i] * (b[i] + 0.5 * bit i of bits): int8 codes with one refinement bit each
+     * (bit i is bits[i / 8] >> (i % 8) & 1) */
+    float (*dot_f32_i8b)(const float *a, const int8_t *b, const uint8_t *bits, size_t n);
 } vx_kernels;
 
 const vx_kernels *vx_kernels_portable(void);

@@ -13,10 +13,33 @@
 #include "core/xalloc.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LOAD_ACQ(p) atomic_load_explicit((p), memory_order_acquire)
 #define STORE_REL(p, v) atomic_store_explicit((p), (v), memory_order_release)
+
+static int8_t *i8_codes(const float *hdr) { return (int8_t *)((char *)hdr + VX_I8_HDR); }
+static uint32_t i8_cent(const float *hdr)
+{
+    uint32_t c;
+    memcpy(&c, hdr + 2, 4);
+    return c;
+}
+
+static uint32_t nearest_centroid(const plait_vindex *ix, const float *cent, uint32_t k, const float *v)
+{
+    uint32_t best = 0;
+    float bd = INFINITY;
+    for (uint32_t j = 0; j < k; j++) {
+        float d = ix->k->l2_f32(v, cent + (size_t)j * ix->p.dim, ix->p.dim);
+        if (d < bd) {
+            bd = d;
+            best = j;
+        }
+    }
+    return best;
+}
 
 void vx_set_vector(plait_vindex *ix, uint32_t id, const float *vec)
 {
@@ -26,35 +49,134 @@ void vx_set_vector(plait_vindex *ix, uint32_t id, const float *vec)
         memcpy(vx_payload(ix, n), vec, sizeof(float) * dim);
         return;
     }
-    /* Per-vector symmetric scale: no training pass, works from the first insert, and an
-     * outlier dimension in one vector cannot hurt the precision of every other vector. */
+    /* The residual from the nearest centroid, per-vector symmetric scale, 8 bits plus one
+     * refinement bit per dimension (see vx_internal.h and docs/vector.md for the measured
+     * reasons).  Before centroids exist the residual is the vector itself. */
+    const float *cent = atomic_load_explicit(&ix->cent, memory_order_acquire);
+    uint32_t c = cent ? nearest_centroid(ix, cent, ix->ncent, vec) : VX_NONE;
+    const float *cv = cent ? cent + (size_t)c * dim : NULL;
     float maxabs = 0;
-    for (uint32_t i = 0; i < dim; i++) maxabs = fmaxf(maxabs, fabsf(vec[i]));
+    for (uint32_t i = 0; i < dim; i++) maxabs = fmaxf(maxabs, fabsf(vec[i] - (cv ? cv[i] : 0.0f)));
     float scale = maxabs > 0 ? maxabs / 127.0f : 0.0f, inv = maxabs > 0 ? 127.0f / maxabs : 0.0f;
     float *hdr = vx_payload(ix, n);
-    int8_t *codes = (int8_t *)(hdr + 2);
+    int8_t *codes = i8_codes(hdr);
+    uint8_t *bits = (uint8_t *)codes + dim;
+    memset(bits, 0, (dim + 7) / 8);
     double norm2 = 0;
     for (uint32_t i = 0; i < dim; i++) {
-        long q = lrintf(vec[i] * inv);
+        float r = vec[i] - (cv ? cv[i] : 0.0f);
+        long q = lrintf(r * inv);
         if (q > 127) q = 127;
         if (q < -127) q = -127;
         codes[i] = (int8_t)q;
-        double x = (double)q * scale;
+        int bit = r - (float)q * scale >= 0;
+        bits[i >> 3] |= (uint8_t)(bit << (i & 7));
+        double x = (cv ? cv[i] : 0.0) + ((double)q + 0.5 * bit - 0.25) * scale;
         norm2 += x * x;
     }
     hdr[0] = scale;
     hdr[1] = (float)norm2;
+    memcpy(hdr + 2, &c, 4);
     if (ix->fchunks) memcpy(vx_fvec(ix, id), vec, sizeof(float) * dim);
 }
 
-void vx_query_prepare(const plait_vindex *ix, vx_query *q, const float *vec)
+void vx_dequant(const plait_vindex *ix, uint32_t id, float *out)
+{
+    const float *hdr = vx_payload(ix, vx_rec(ix, id));
+    uint32_t dim = ix->p.dim, c = i8_cent(hdr);
+    const int8_t *codes = i8_codes(hdr);
+    const uint8_t *bits = (const uint8_t *)codes + dim;
+    const float *cent = atomic_load_explicit(&ix->cent, memory_order_acquire);
+    const float *cv = c != VX_NONE ? cent + (size_t)c * dim : NULL;
+    for (uint32_t i = 0; i < dim; i++)
+        out[i] = (cv ? cv[i] : 0.0f) + ((float)codes[i] + 0.5f * (float)((bits[i >> 3] >> (i & 7)) & 1) - 0.25f) * hdr[0];
+}
+
+void vx_train_centroids(plait_vindex *ix, const float *vecs, size_t n)
+{
+    if (ix->p.storage != PLAIT_VSTORE_INT8 || n < VX_I8_MIN_TRAIN) return;
+    if (atomic_load_explicit(&ix->cent, memory_order_acquire)) return;
+    pthread_mutex_lock(&ix->train_lock);
+    if (atomic_load_explicit(&ix->cent, memory_order_acquire)) {
+        pthread_mutex_unlock(&ix->train_lock);
+        return;
+    }
+    /* k-means (Lloyd, 8 rounds) on an evenly spaced sample of at most 32 vectors per
+     * centroid (non-finite vectors skipped, normalised for cosine); starts from evenly
+     * spaced sample vectors, so the result is deterministic. */
+    uint32_t dim = ix->p.dim, k = (uint32_t)(n / 32 < VX_I8_MAX_CENT ? n / 32 : VX_I8_MAX_CENT);
+    size_t want = (size_t)k * 32, step = n / want, m = 0;
+    float *smp = xmalloc(sizeof(float) * want * dim);
+    for (size_t i = 0; i < want; i++) {
+        const float *v = vecs + i * step * dim;
+        double n2 = 0;
+        for (uint32_t d = 0; d < dim; d++) n2 += (double)v[d] * v[d];
+        if (!isfinite(n2) || (ix->p.metric == PLAIT_VMETRIC_COSINE && n2 == 0)) continue;
+        float sc = ix->p.metric == PLAIT_VMETRIC_COSINE ? (float)(1.0 / sqrt(n2)) : 1.0f;
+        for (uint32_t d = 0; d < dim; d++) smp[m * dim + d] = v[d] * sc;
+        m++;
+    }
+    if (m < (size_t)k * 16) { /* mostly invalid input: leave it untrained */
+        free(smp);
+        pthread_mutex_unlock(&ix->train_lock);
+        return;
+    }
+    float *cent = xmalloc(sizeof(float) * k * dim);
+    double *sum = xmalloc(sizeof(double) * k * dim);
+    uint32_t *cnt = xmalloc(sizeof(uint32_t) * k);
+    for (uint32_t j = 0; j < k; j++) memcpy(cent + (size_t)j * dim, smp + (size_t)j * (m / k) * dim, sizeof(float) * dim);
+    for (int round = 0; round < 8; round++) {
+        memset(sum, 0, sizeof(double) * k * dim);
+        memset(cnt, 0, sizeof(uint32_t) * k);
+        for (size_t i = 0; i < m; i++) {
+            const float *v = smp + i * dim;
+            uint32_t c = nearest_centroid(ix, cent, k, v);
+            cnt[c]++;
+            for (uint32_t d = 0; d < dim; d++) sum[(size_t)c * dim + d] += v[d];
+        }
+        for (uint32_t j = 0; j < k; j++)
+            if (cnt[j])
+                for (uint32_t d = 0; d < dim; d++) cent[(size_t)j * dim + d] = (float)(sum[(size_t)j * dim + d] / cnt[j]);
+    }
+    free(sum);
+    free(cnt);
+    free(smp);
+    ix->ncent = k;
+    atomic_store_explicit(&ix->cent, cent, memory_order_release);
+    pthread_mutex_unlock(&ix->train_lock);
+}
+
+void vx_query_prepare(const plait_vindex *ix, vx_query *q, const float *vec, vx_work *w)
 {
     q->v = vec;
-    q->norm2 = ix->p.storage == PLAIT_VSTORE_INT8 ? ix->k->dot_f32(vec, vec, ix->p.dim) : 0.0f;
+    q->norm2 = q->sum = 0.0f;
+    q->cdot = NULL;
+    q->cent = NULL;
+    if (ix->p.storage != PLAIT_VSTORE_INT8) return;
+    q->norm2 = ix->k->dot_f32(vec, vec, ix->p.dim);
+    float s = 0;
+    for (uint32_t i = 0; i < ix->p.dim; i++) s += vec[i];
+    q->sum = s;
+    q->cent = atomic_load_explicit(&ix->cent, memory_order_acquire);
+    if (q->cent && w) {
+        if (w->ncdot < ix->ncent) {
+            free(w->cdot);
+            w->cdot = xmalloc(sizeof(float) * ix->ncent);
+            w->ncdot = ix->ncent;
+        }
+        for (uint32_t j = 0; j < ix->ncent; j++) w->cdot[j] = NAN;
+        q->cdot = w->cdot;
+    }
 }
 
 static float from_dot(const plait_vindex *ix, float dot, float na, float nb)
 {
+    /* Cosine: the reconstruction is not exactly unit length, and its norm error would add a
+     * per-vector bias to 1 - dot; dividing by the norms leaves only the angular error. */
+    if (ix->p.metric == PLAIT_VMETRIC_COSINE) {
+        float nn = na * nb;
+        return 1.0f - (nn > 0 ? dot / sqrtf(nn) : dot);
+    }
     if (ix->p.metric != PLAIT_VMETRIC_L2) return 1.0f - dot;
     float d = na + nb - 2.0f * dot;
     return d > 0 ? d : 0.0f;
@@ -67,7 +189,20 @@ float vx_dist_q(const plait_vindex *ix, const vx_query *q, const vx_node *n)
         if (ix->p.metric == PLAIT_VMETRIC_L2) return ix->k->l2_f32(q->v, pl, ix->p.dim);
         return 1.0f - ix->k->dot_f32(q->v, pl, ix->p.dim);
     }
-    float dot = pl[0] * ix->k->dot_f32_i8(q->v, (const int8_t *)(pl + 2), ix->p.dim);
+    const int8_t *codes = i8_codes(pl);
+    float dot = pl[0] * (ix->k->dot_f32_i8b(q->v, codes, (const uint8_t *)codes + ix->p.dim, ix->p.dim) - 0.25f * q->sum);
+    uint32_t c = i8_cent(pl);
+    if (c != VX_NONE) {
+        /* A node coded against a centroid was written after the centroids were published,
+         * and this query found it through a list, so the centroids are visible. */
+        float cd = q->cdot ? q->cdot[c] : NAN;
+        if (isnan(cd)) {
+            const float *cent = q->cent ? q->cent : atomic_load_explicit(&ix->cent, memory_order_acquire);
+            cd = ix->k->dot_f32(q->v, cent + (size_t)c * ix->p.dim, ix->p.dim);
+            if (q->cdot && q->cent) q->cdot[c] = cd;
+        }
+        dot += cd;
+    }
     return from_dot(ix, dot, q->norm2, pl[1]);
 }
 
@@ -78,7 +213,7 @@ float vx_dist_exact(const plait_vindex *ix, const float *q, uint32_t id)
     else if (ix->fchunks) v = vx_fvec(ix, id);
     else {
         vx_query pq;
-        vx_query_prepare(ix, &pq, q);
+        vx_query_prepare(ix, &pq, q, NULL);
         return vx_dist_q(ix, &pq, vx_rec(ix, id));
     }
     if (ix->p.metric == PLAIT_VMETRIC_L2) return ix->k->l2_f32(q, v, ix->p.dim);
@@ -91,9 +226,16 @@ float vx_dist_nodes(const plait_vindex *ix, uint32_t a, uint32_t b)
         const float *va = ix->fchunks ? vx_fvec(ix, a) : vx_payload(ix, vx_rec(ix, a));
         return vx_dist_exact(ix, va, b);
     }
-    const float *pa = vx_payload(ix, vx_rec(ix, a)), *pb = vx_payload(ix, vx_rec(ix, b));
-    int32_t idot = ix->k->dot_i8((const int8_t *)(pa + 2), (const int8_t *)(pb + 2), ix->p.dim);
-    return from_dot(ix, pa[0] * pb[0] * (float)idot, pa[1], pb[1]);
+    /* Reconstruct a, then measure it against b's code like a query. */
+    float stackbuf[1024];
+    float *buf = ix->p.dim <= 1024 ? stackbuf : xmalloc(sizeof(float) * ix->p.dim);
+    vx_dequant(ix, a, buf);
+    vx_query q;
+    vx_query_prepare(ix, &q, buf, NULL);
+    q.norm2 = ((const float *)vx_payload(ix, vx_rec(ix, a)))[1];
+    float d = vx_dist_q(ix, &q, vx_rec(ix, b));
+    if (buf != stackbuf) free(buf);
+    return d;
 }
 
 uint32_t vx_level_for(const plait_vindex *ix, uint64_t label)
@@ -248,7 +390,7 @@ void vx_insert(plait_vindex *ix, vx_work *w, uint32_t id, const float *vec)
         if (st == VX_EP_EMPTY) return;
     }
     vx_query q;
-    vx_query_prepare(ix, &q, vec);
+    vx_query_prepare(ix, &q, vec, w);
     uint32_t cur = (uint32_t)st, maxl = (uint32_t)(st >> 32);
     float d = vx_dist_q(ix, &q, vx_rec(ix, cur));
     for (uint32_t l = maxl; l > level; l--) cur = greedy(ix, &q, cur, &d, l);

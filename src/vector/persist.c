@@ -2,15 +2,19 @@
  * persist.c - the index file: save (consistent snapshot, crash-safe write) and load (mmap,
  * every byte checked before it is trusted).
  *
- * Format version 1, little-endian, one file:
+ * Format version 2, little-endian, one file:
  *   [0, 336)   header: magic "PLAITVX\0", version, header size, generation, parameters,
  *              slot count, entry point, max level, section table (4 entries: kind, offset,
  *              length, BLAKE2b-256 of the section), then BLAKE2b-256 of bytes [0, 304).
  *   sections, each 64-byte aligned:
  *     1 NODES    per slot 16 bytes: label u64, level u8, state u8 (0 live, 1 deleted, 2 free)
  *     2 LINKS    per non-free slot, levels 0..level: count u32, count x slot u32
- *     3 PAYLOAD  per slot the record payload (float32[dim], or scale f32, norm2 f32, int8[dim])
- *     4 FLOATS   int8 + keep_float only: per slot float32[dim]
+ *     3 PAYLOAD  per slot the record payload (float32[dim], or scale f32, norm2 f32,
+ *                centroid u32, int8[dim], refinement bits[(dim+7)/8])
+ *     4 FLOATS   int8 only: centroid count u32, 0 u32, centroids float32[count][dim], then
+ *                (keep_float) per slot float32[dim]; empty for float32 storage
+ * Version 1 (int8 payload without centroid or bits) is read for float32 storage, whose layout
+ * did not change; a version-1 int8 file is refused with PLAIT_EVERSION (rebuild it).
  * Free slots are written as zeros so that save -> load -> save gives identical bytes.
  * Deleted (not yet compacted) slots are kept with their links: they still route searches.
  */
@@ -35,7 +39,7 @@
 #endif
 
 #define VX_MAGIC "PLAITVX\0"
-#define VX_VERSION 1u
+#define VX_VERSION 2u
 #define HDR_TABLE 80
 #define HDR_ENTRY 56
 #define NSECT 4
@@ -68,8 +72,10 @@ static uint8_t *serialize(plait_vindex *ix, uint64_t gen, size_t *len_out)
 {
     const plait_vindex_params *p = &ix->p;
     uint32_t nslots = atomic_load(&ix->nslots);
+    uint32_t ncent = atomic_load(&ix->cent) ? ix->ncent : 0;
+    size_t cent_bytes = p->storage == PLAIT_VSTORE_INT8 ? 8 + (size_t)ncent * p->dim * 4 : 0;
     size_t len_s[NSECT] = {(size_t)nslots * 16, links_bytes(ix, nslots), (size_t)nslots * ix->payload,
-                           ix->fchunks ? (size_t)nslots * p->dim * 4 : 0};
+                           cent_bytes + (ix->fchunks ? (size_t)nslots * p->dim * 4 : 0)};
     size_t off_s[NSECT], off = align64(HDR_SIZE);
     for (int s = 0; s < NSECT; s++) {
         off_s[s] = off;
@@ -96,6 +102,10 @@ static uint8_t *serialize(plait_vindex *ix, uint64_t gen, size_t *len_out)
         put64(e + 8, off_s[s]);
         put64(e + 16, len_s[s]);
     }
+    if (cent_bytes) {
+        put32(b + off_s[S_FLOATS], ncent);
+        if (ncent) memcpy(b + off_s[S_FLOATS] + 8, atomic_load(&ix->cent), (size_t)ncent * p->dim * 4);
+    }
     uint8_t *nodes = b + off_s[S_NODES], *links = b + off_s[S_LINKS];
     for (uint32_t id = 0; id < nslots; id++) {
         vx_node *n = vx_rec(ix, id);
@@ -116,7 +126,7 @@ static uint8_t *serialize(plait_vindex *ix, uint64_t gen, size_t *len_out)
         }
         memcpy(b + off_s[S_PAYLOAD] + (size_t)id * ix->payload, vx_payload(ix, n), ix->payload);
         if (ix->fchunks)
-            memcpy(b + off_s[S_FLOATS] + (size_t)id * p->dim * 4, vx_fvec(ix, id), (size_t)p->dim * 4);
+            memcpy(b + off_s[S_FLOATS] + cent_bytes + (size_t)id * p->dim * 4, vx_fvec(ix, id), (size_t)p->dim * 4);
     }
     *len_out = off;
     return b;
@@ -163,6 +173,8 @@ typedef struct {
     uint32_t nslots, ep, maxl;
     uint64_t off[NSECT], len[NSECT];
     uint64_t generation;
+    uint32_t version, ncent;
+    uint64_t cent_bytes; /* int8: count, pad and centroids at the head of FLOATS */
 } header;
 
 static int corrupt(const char *what) { return plait_error_set(PLAIT_ECORRUPT, "vector index file: %s", what); }
@@ -196,6 +208,7 @@ static int parse_header(const uint8_t *b, size_t len, header *h)
     h->maxl = get32(b + 72);
     if (h->p.keep_float > 1 || (h->p.keep_float && h->p.storage != PLAIT_VSTORE_INT8) || h->p.ef_search == 0)
         return corrupt("inconsistent parameters");
+    h->version = ver;
     if (h->nslots > (uint64_t)VX_MAX_CHUNKS * VX_CHUNK) return corrupt("slot count out of range");
     for (int s = 0; s < NSECT; s++) {
         const uint8_t *e = b + HDR_TABLE + s * HDR_ENTRY;
@@ -221,6 +234,19 @@ static int parse_header(const uint8_t *b, size_t len, header *h)
     for (size_t i = HDR_SIZE; i < align64(HDR_SIZE); i++)
         if (b[i]) return corrupt("nonzero padding");
     if (len != expect) return corrupt(len < expect ? "truncated file" : "trailing bytes after the last section");
+    if (ver == 1 && h->p.storage == PLAIT_VSTORE_INT8)
+        return plait_error_set(PLAIT_EVERSION, "vector index file is format 1 with int8 storage, whose "
+                               "quantisation this plait no longer reads (format 2 codes residuals of "
+                               "centroids): rebuild the index");
+    h->ncent = 0;
+    h->cent_bytes = 0;
+    if (h->p.storage == PLAIT_VSTORE_INT8) {
+        if (h->len[S_FLOATS] < 8) return corrupt("centroid table missing");
+        const uint8_t *c = b + h->off[S_FLOATS];
+        h->ncent = get32(c);
+        if (get32(c + 4) != 0 || h->ncent > VX_I8_MAX_CENT) return corrupt("bad centroid count");
+        h->cent_bytes = 8 + (uint64_t)h->ncent * h->p.dim * 4;
+    }
     return PLAIT_OK;
 }
 
@@ -229,7 +255,7 @@ static int check_sizes(const plait_vindex *ix, const header *h)
 {
     uint64_t n = h->nslots;
     if (h->len[S_NODES] != n * 16 || h->len[S_PAYLOAD] != n * ix->payload ||
-        h->len[S_FLOATS] != (ix->fchunks ? n * ix->p.dim * 4 : 0))
+        h->len[S_FLOATS] != h->cent_bytes + (ix->fchunks ? n * ix->p.dim * 4 : 0))
         return corrupt("section sizes do not match the parameters");
     return PLAIT_OK;
 }
@@ -258,7 +284,12 @@ static int load_nodes(plait_vindex *ix, const uint8_t *b, const header *h)
         }
         memcpy(vx_payload(ix, n), b + h->off[S_PAYLOAD] + (size_t)id * ix->payload, ix->payload);
         if (ix->fchunks)
-            memcpy(vx_fvec(ix, id), b + h->off[S_FLOATS] + (size_t)id * ix->p.dim * 4, (size_t)ix->p.dim * 4);
+            memcpy(vx_fvec(ix, id), b + h->off[S_FLOATS] + h->cent_bytes + (size_t)id * ix->p.dim * 4,
+                   (size_t)ix->p.dim * 4);
+        if (ix->p.storage == PLAIT_VSTORE_INT8) {
+            uint32_t c = get32(b + h->off[S_PAYLOAD] + (size_t)id * ix->payload + 8);
+            if (c != VX_NONE && c >= h->ncent) return corrupt("vector names a missing centroid");
+        }
         if (state == 1) {
             atomic_store(&n->flags, VX_F_DELETED);
             atomic_fetch_add(&ix->n_tomb, 1);
@@ -328,6 +359,12 @@ int plait_vindex_load_buffer(plait_vindex **out, const void *data, size_t len, u
     plait_vindex *ix;
     if ((rc = plait_vindex_new(&ix, &h.p)))
         return plait_error_set(PLAIT_ECORRUPT, "vector index file: bad parameters: %s", plait_error_last());
+    if (h.ncent && h.len[S_FLOATS] >= h.cent_bytes) {
+        float *cent = xmalloc((size_t)h.ncent * h.p.dim * 4);
+        memcpy(cent, (const uint8_t *)data + h.off[S_FLOATS] + 8, (size_t)h.ncent * h.p.dim * 4);
+        ix->ncent = h.ncent;
+        atomic_store(&ix->cent, cent);
+    }
     if ((rc = check_sizes(ix, &h)) || (rc = load_nodes(ix, data, &h)) ||
         (rc = load_links(ix, data, &h)) || (rc = load_entry(ix, &h))) {
         plait_vindex_free(ix);

@@ -30,7 +30,7 @@ int vx_index_alloc(plait_vindex **out, const plait_vindex_params *p)
     ix->p = *p;
     ix->M0 = 2 * p->M;
     ix->vec_off = (uint32_t)round_up(offsetof(vx_node, links0) + sizeof(uint32_t) * ix->M0, 16);
-    ix->payload = p->storage == PLAIT_VSTORE_INT8 ? 8 + p->dim : 4 * p->dim;
+    ix->payload = p->storage == PLAIT_VSTORE_INT8 ? VX_I8_HDR + p->dim + (p->dim + 7) / 8 : 4 * p->dim;
     ix->rec_size = (uint32_t)round_up(ix->vec_off + ix->payload, 64);
     ix->level_mult = 1.0 / log((double)p->M);
     ix->k = vx_kernels_best();
@@ -41,6 +41,7 @@ int vx_index_alloc(plait_vindex **out, const plait_vindex_params *p)
     pthread_mutex_init(&ix->ep_lock, NULL);
     pthread_mutex_init(&ix->save_lock, NULL);
     pthread_mutex_init(&ix->pool_lock, NULL);
+    pthread_mutex_init(&ix->train_lock, NULL);
     /* Writer preference: a steady stream of inserts must not starve a save or compaction.
      * Nothing takes the same rwlock twice, so the non-recursive kind is safe. */
     pthread_rwlockattr_t ra;
@@ -81,6 +82,7 @@ void vx_index_release(plait_vindex *ix)
         free(w->tmp.items);
         free(w->ids);
         free(w->qbuf);
+        free(w->cdot);
         free(w);
     }
     pthread_rwlock_destroy(&ix->struct_lock);
@@ -89,6 +91,8 @@ void vx_index_release(plait_vindex *ix)
     pthread_mutex_destroy(&ix->ep_lock);
     pthread_mutex_destroy(&ix->save_lock);
     pthread_mutex_destroy(&ix->pool_lock);
+    pthread_mutex_destroy(&ix->train_lock);
+    free(atomic_load(&ix->cent));
     free(ix);
 }
 

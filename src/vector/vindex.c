@@ -177,10 +177,7 @@ int plait_vindex_get(plait_vindex *ix, uint64_t label, float *out)
         const float *pl = vx_payload(ix, vx_rec(ix, id));
         if (ix->p.storage == PLAIT_VSTORE_F32) memcpy(out, pl, sizeof(float) * ix->p.dim);
         else if (ix->fchunks) memcpy(out, vx_fvec(ix, id), sizeof(float) * ix->p.dim);
-        else {
-            const int8_t *codes = (const int8_t *)(pl + 2);
-            for (uint32_t i = 0; i < ix->p.dim; i++) out[i] = pl[0] * (float)codes[i];
-        }
+        else vx_dequant(ix, id, out);
     }
     pthread_rwlock_unlock(&ix->struct_lock);
     if (id == VX_NONE)
@@ -273,7 +270,7 @@ int plait_vindex_search(plait_vindex *ix, const float *query, size_t k,
         rerank = 0;
     } else {
         vx_query pq;
-        vx_query_prepare(ix, &pq, q);
+        vx_query_prepare(ix, &pq, q, w);
         vx_search_graph(ix, w, &pq, ef, &f);
     }
     collect_hits(ix, w, q, k, rerank, hits, nhits);
@@ -329,6 +326,8 @@ int plait_vindex_add_batch(plait_vindex *ix, const uint64_t *labels, const float
         nthreads = c > 0 ? (unsigned)c : 1;
     }
     if (nthreads > n) nthreads = n ? (unsigned)n : 1;
+    /* int8: the first batch large enough trains the centroids the codes are residuals of. */
+    vx_train_centroids(ix, vecs, n);
     batch_job j = {.ix = ix, .labels = labels, .vecs = vecs, .n = n};
     pthread_mutex_init(&j.err_lock, NULL);
     pthread_t *t = xcalloc(nthreads, sizeof *t);

@@ -82,6 +82,8 @@ typedef struct vx_work {
     uint32_t *ids;
     size_t nids, capids;
     float *qbuf; /* prepared (normalised) query */
+    float *cdot; /* int8: per-centroid <query, centroid>, NaN until computed */
+    size_t ncdot;
     struct vx_work *next;
 } vx_work;
 
@@ -89,7 +91,18 @@ typedef struct vx_work {
 typedef struct {
     const float *v;
     float norm2;
+    float sum;   /* int8: sum of the query's components */
+    float *cdot; /* int8: lazily filled <v, centroid c> cache (NaN = not yet), or NULL */
+    const float *cent; /* int8: the centroids when the query was prepared, or NULL */
 } vx_query;
+
+/* int8 payload (format 2): scale f32, norm2 f32 (of the reconstruction), centroid u32
+ * (VX_NONE = none), int8 codes[dim], refinement bits[(dim+7)/8].  The vector is
+ * reconstructed as centroid + scale * (code + bit/2 - 1/4): a 9-bit quantiser of the
+ * residual from the nearest centroid. */
+#define VX_I8_HDR 12u
+#define VX_I8_MIN_TRAIN 1024u /* a batch at least this large trains the centroids */
+#define VX_I8_MAX_CENT 256u
 
 /* Which nodes may enter a layer search's result set. */
 typedef struct {
@@ -126,6 +139,11 @@ struct plait_vindex {
 
     pthread_mutex_t pool_lock;
     vx_work *pool;
+
+    /* int8: centroids (ncent x dim, immutable once published; NULL until trained) */
+    _Atomic(float *) cent;
+    uint32_t ncent;
+    pthread_mutex_t train_lock;
 };
 
 /* ---- store.c ---- */
@@ -185,9 +203,15 @@ void vx_pairs_sort(vx_pair *a, size_t n); /* ascending distance, then id */
 uint64_t vx_mix64(uint64_t x);
 
 /* ---- hnsw.c ---- */
+/* int8: trains up to VX_I8_MAX_CENT centroids by k-means from n vectors (already normalised
+ * for cosine), unless trained already.  Deterministic for the same vectors. */
+void vx_train_centroids(plait_vindex *ix, const float *vecs, size_t n);
+/* int8: writes the reconstruction of slot id into out[dim]. */
+void vx_dequant(const plait_vindex *ix, uint32_t id, float *out);
 /* Writes the payload (and float copy) of slot id from `vec` (already normalised). */
 void vx_set_vector(plait_vindex *ix, uint32_t id, const float *vec);
-void vx_query_prepare(const plait_vindex *ix, vx_query *q, const float *vec);
+/* w may be NULL (no centroid-dot cache). */
+void vx_query_prepare(const plait_vindex *ix, vx_query *q, const float *vec, vx_work *w);
 float vx_dist_q(const plait_vindex *ix, const vx_query *q, const vx_node *n);
 float vx_dist_exact(const plait_vindex *ix, const float *q, uint32_t id);
 float vx_dist_nodes(const plait_vindex *ix, uint32_t a, uint32_t b);

@@ -1,0 +1,138 @@
+/*
+ * resolve_calls.c - answers `calls` edges (see resolve.c for names and paths).
+ *
+ * The written form of a call site (graph/build.c) says how to look:
+ *   "name!"            a macro_rules! of that name: the caller's crate first, then any crate
+ *   "a::b::f", "f"     a path in the value namespace; failing that, `Type::assoc` through the
+ *                      methods of the type's impls and of the traits it implements
+ *   "Self::f"          the same from the enclosing impl's self type (or trait)
+ *   "<T as Tr>::f"     the method of trait Tr
+ *   "self.m"           methods of the enclosing impl's self type, then of its traits
+ *   "x.m", ".m"        any receiver whose type is not known: methods named m anywhere,
+ *                      `ambiguous`, given up past 8 candidates
+ * A unique answer by path is `exact`; one found through the receiver's type `inferred`.
+ */
+#include "graph/resolve_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CANDIDATES 8
+
+static const strvec *lookup(const plait_strmap *m, const char *a, const char *b)
+{
+    char *k = xasprintf("%s\x1f%s", a, b);
+    const strvec *v = plait_strmap_get(m, k);
+    free(k);
+    return v;
+}
+
+static int take(const strvec *v, char dst[PLAIT_KEY_LEN], const char **conf, const char *unique)
+{
+    if (!v || !v->len) return 0;
+    memcpy(dst, v->items[0], PLAIT_KEY_LEN);
+    *conf = v->len == 1 ? unique : "ambiguous";
+    return 1;
+}
+
+/* A method named `name` of type key `ty`: its impls first, then its traits' declarations. */
+static int method_of_type(resolver *r, const char *ty, const char *name, char dst[PLAIT_KEY_LEN], const char **conf,
+                          const char *unique)
+{
+    if (take(lookup(&r->type_methods, ty, name), dst, conf, unique)) return 1;
+    const strvec *traits = plait_strmap_get(&r->type_traits, ty);
+    for (size_t i = 0; traits && i < traits->len; i++)
+        if (take(lookup(&r->trait_methods, traits->items[i], name), dst, conf, unique)) return 1;
+    if (take(lookup(&r->trait_methods, ty, name), dst, conf, unique)) return 1; /* ty is a trait */
+    return 0;
+}
+
+/* The self type of the impl (or the trait) a method is written in; NULL for free functions. */
+static const char *self_type(resolver *r, const char *caller)
+{
+    const node_info *ni = plait_strmap_get(&r->info, caller);
+    if (!ni || !ni->parent) return NULL;
+    const char *ty = plait_strmap_get(&r->impl_type, ni->parent);
+    if (ty) return ty;
+    const node_info *par = plait_strmap_get(&r->info, ni->parent);
+    return par && !strcmp(par->kind, "trait") ? ni->parent : NULL;
+}
+
+static void macro_call(resolver *r, const char *caller, const char *target, char dst[PLAIT_KEY_LEN], const char **conf)
+{
+    size_t n = strlen(target);
+    char *path = xstrndup(target, n - 1), *name = strrchr(path, ':');
+    const strvec *v = plait_strmap_get(&r->macros, name ? name + 1 : path);
+    const node_info *ci = plait_strmap_get(&r->info, caller);
+    for (size_t i = 0; v && ci && i < v->len; i++) { /* a macro of the caller's own crate wins */
+        const node_info *mi = plait_strmap_get(&r->info, v->items[i]);
+        if (mi && mi->crate && ci->crate && !strcmp(mi->crate, ci->crate)) {
+            memcpy(dst, v->items[i], PLAIT_KEY_LEN);
+            *conf = "exact";
+            free(path);
+            return;
+        }
+    }
+    take(v, dst, conf, "exact");
+    free(path);
+}
+
+static void path_call(resolver *r, const char *caller, const char *target, const char *scope, char dst[PLAIT_KEY_LEN],
+                      const char **conf)
+{
+    if (target[0] == '<') { /* <T as Trait>::m */
+        const char *as = strstr(target, " as "), *close = strstr(target, ">::");
+        if (!as || !close || close < as) return;
+        char *trait = xstrndup(as + 4, (size_t)(close - as - 4)), tk[PLAIT_KEY_LEN];
+        const char *tconf;
+        rv_type(r, trait, scope, tk, &tconf);
+        if (tk[0]) take(lookup(&r->trait_methods, tk, close + 3), dst, conf, "exact");
+        free(trait);
+        return;
+    }
+    if (!strncmp(target, "Self::", 6)) {
+        const char *ty = self_type(r, caller);
+        if (ty && !strchr(target + 6, ':')) method_of_type(r, ty, target + 6, dst, conf, "exact");
+        return;
+    }
+    char *abs = rv_absolute(r, target, scope, 1, 0);
+    if (abs) {
+        int hit = take(plait_strmap_get(&r->values, abs), dst, conf, "exact");
+        free(abs);
+        if (hit) return;
+    }
+    /* Type::assoc where the impl lives elsewhere than the type */
+    const char *sep = NULL;
+    for (const char *p = target; *p; p++)
+        if (p[0] == ':' && p[1] == ':') sep = p;
+    if (!sep) return;
+    char *type = xstrndup(target, (size_t)(sep - target)), tk[PLAIT_KEY_LEN];
+    const char *tconf;
+    rv_type(r, type, scope, tk, &tconf);
+    if (tk[0]) method_of_type(r, tk, sep + 2, dst, conf, "exact");
+    free(type);
+}
+
+void rv_call(resolver *r, const char *caller, const char *target, const char *scope, char dst[PLAIT_KEY_LEN],
+             const char **conf)
+{
+    dst[0] = '\0';
+    *conf = "exact";
+    size_t n = strlen(target);
+    if (n > 1 && target[n - 1] == '!') {
+        macro_call(r, caller, target, dst, conf);
+        return;
+    }
+    const char *dot = strchr(target, '.');
+    if (!dot) {
+        path_call(r, caller, target, scope, dst, conf);
+        return;
+    }
+    const char *name = dot + 1;
+    if (dot - target == 4 && !strncmp(target, "self", 4)) {
+        const char *ty = self_type(r, caller);
+        if (ty && method_of_type(r, ty, name, dst, conf, "inferred")) return;
+    }
+    const strvec *v = plait_strmap_get(&r->methods, name);
+    if (v && v->len <= MAX_CANDIDATES && take(v, dst, conf, "ambiguous")) *conf = "ambiguous";
+}

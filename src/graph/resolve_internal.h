@@ -1,0 +1,45 @@
+/* resolve_internal.h - the resolver's tables, shared by resolve.c (names, types, impls) and
+ * resolve_calls.c (call sites).  Everything is loaded from the database for one pass. */
+#ifndef PLAIT_GRAPH_RESOLVE_INTERNAL_H
+#define PLAIT_GRAPH_RESOLVE_INTERNAL_H
+
+#include "core/strmap.h"
+#include "graph/graph.h"
+
+typedef PLAIT_VEC(char *) strvec;
+
+typedef struct {
+    char *kind, *path, *name, *parent, *target, *crate;
+} node_info;
+
+typedef struct {
+    sqlite3 *db;
+    plait_strmap types;        /* type namespace: path -> strvec of keys (types, traits, modules, crates) */
+    plait_strmap values;       /* value namespace: path -> strvec of keys (fns, methods, consts, ctors) */
+    plait_strmap uses;         /* "scope\x1fname" -> imported path as written */
+    plait_strmap crates;       /* crate name -> 1 */
+    plait_strmap modules;      /* module and crate paths -> 1 */
+    plait_strmap info;         /* key -> node_info* for methods, functions, impls, traits */
+    plait_strmap macros;       /* macro name -> strvec of keys */
+    plait_strmap methods;      /* method name -> strvec of keys */
+    plait_strmap impl_type;    /* impl key -> resolved self type key (filled by the impl pass) */
+    plait_strmap impl_trait;   /* impl key -> resolved trait key */
+    plait_strmap type_methods; /* "type key\x1fname" -> strvec of method keys of its impls */
+    plait_strmap trait_methods;/* "trait key\x1fname" -> strvec of the trait's method keys */
+    plait_strmap type_traits;  /* type key -> strvec of trait keys it implements */
+} resolver;
+
+/* Adds key to the vector stored at map[k], creating it. */
+void rv_push(plait_strmap *map, const char *k, const char *key);
+/* The absolute path a written path names from `scope`, or NULL if it leaves the index.  A
+ * single-segment path is also looked up in the value namespace when `values` is set. */
+char *rv_absolute(resolver *r, const char *written, const char *scope, int values, int depth);
+/* Resolves a path in the type namespace to one key ("" if none); *conf "exact"/"ambiguous". */
+void rv_type(resolver *r, const char *written, const char *scope, char dst[PLAIT_KEY_LEN], const char **conf);
+/* Answers one `calls` edge. */
+void rv_call(resolver *r, const char *caller, const char *target, const char *scope, char dst[PLAIT_KEY_LEN],
+             const char **conf);
+/* Fills type_methods, trait_methods and type_traits once impl_type is known. */
+void rv_index_methods(resolver *r);
+
+#endif
