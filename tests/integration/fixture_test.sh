@@ -24,6 +24,24 @@ for line in open(sys.argv[1]):
         sys.exit("bad stamp %r on %s" % (o["stamp"], o["path"]))
 PY
 
+# graph walks on the fixture
+"$PLAIT" callers core_lib::outer::helper --db "$T/db" | grep -q 'core_lib::outer::Local::go  crates/core_lib/src/lib.rs:93  (exact)' || fail "callers"
+[ "$("$PLAIT" impls core_lib::Area --db "$T/db" | grep -c '^implements')" -eq 5 ] || fail "impls of Area"
+"$PLAIT" callees core_lib::Area::describe --db "$T/db" --min-confidence inferred | grep -q 'core_lib::Area::area' || fail "callees"
+! "$PLAIT" callees core_lib::Area::describe --db "$T/db" --min-confidence exact | grep -q 'core_lib::Area::area' || fail "min-confidence"
+"$PLAIT" callers core_lib::Wrapper::new --db "$T/db" --json | python3 -c '
+import json, sys; h = json.load(sys.stdin)
+assert [x["path"] for x in h] == ["app::main"] and h[0]["line"] == 33, h' || fail "callers --json"
+
+# an index of schema 1 (edges had no line) is migrated by the next `plait index`
+cp -r "$T/db" "$T/old"
+sqlite3 "$T/old/index.db" 'ALTER TABLE edges DROP COLUMN line; PRAGMA user_version = 1;'
+set +e; "$PLAIT" status --db "$T/old" >/dev/null 2>&1; rc=$?; set -e
+[ $rc -eq 3 ] || fail "a reader on an old schema exits $rc, want 3"
+"$PLAIT" index "$T/ws" --db "$T/old" -q
+[ "$(sqlite3 "$T/old/index.db" 'PRAGMA user_version')" = 2 ] || fail "not migrated"
+"$PLAIT" export --db "$T/old" --stable | cmp -s - "$SRC/ws.expected.jsonl" || fail "migrated index differs"
+
 stamp() { grep "\"path\":\"$1\"" "$2" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["stamp"])'; }
 before_keep=$(stamp core_lib::geometry::point::Point::dist "$T/full.jsonl")
 before_change=$(stamp core_lib::geometry::point::Point "$T/full.jsonl")
