@@ -148,6 +148,8 @@ void plait_graph_build(const plait_extract *x, const plait_mount *m, const plait
         const plait_node *me = &g->nodes.items[g->nodes.len - 1];
         const char *ek = it->kind == PLAIT_KIND_FIELD ? "has_field" : it->kind == PLAIT_KIND_VARIANT ? "has_variant" : "contains";
         add_edge(g, me->parent, me->key, ek, PLAIT_CONF_EXACT, NULL, NULL);
+        if (it->kind == PLAIT_KIND_USE && it->target && strcmp(it->name, "_") != 0)
+            add_edge(g, me->key, NULL, "imports", PLAIT_CONF_EXACT, it->target, me->scope);
         if (it->kind == PLAIT_KIND_IMPL) {
             add_edge(g, me->key, NULL, "impl_for", PLAIT_CONF_EXACT, it->target, me->scope);
             if (it->trait_path) add_edge(g, me->key, NULL, "implements", PLAIT_CONF_EXACT, it->trait_path, me->scope);

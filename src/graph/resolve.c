@@ -165,13 +165,56 @@ char *rv_absolute(resolver *r, const char *written, const char *scope, int value
     return full;
 }
 
+const strvec *rv_lookup(resolver *r, const char *abs, const plait_strmap *ns, int depth)
+{
+    const strvec *v = plait_strmap_get(ns, abs);
+    if ((v && v->len) || depth > 8) return v;
+    /* not defined there: maybe re-exported there (`pub use inner::Name;`), so follow the import */
+    char *parent = parent_of(abs);
+    if (!parent) return NULL;
+    const char *last = abs + strlen(parent) + 2;
+    char *uk = xasprintf("%s\x1f%s", parent, last);
+    const char *target = plait_strmap_get(&r->uses, uk);
+    const strvec *found = NULL;
+    if (target) {
+        char *next = rv_absolute(r, target, parent, ns == &r->values, depth + 1);
+        if (next && strcmp(next, abs) != 0) found = rv_lookup(r, next, ns, depth + 1);
+        free(next);
+    }
+    free(uk);
+    free(parent);
+    return found;
+}
+
 void rv_type(resolver *r, const char *written, const char *scope, char dst[PLAIT_KEY_LEN], const char **conf)
 {
     dst[0] = '\0';
     *conf = "exact";
     char *abs = rv_absolute(r, written, scope, 0, 0);
     if (!abs) return;
-    strvec *v = plait_strmap_get(&r->types, abs);
+    const strvec *v = rv_lookup(r, abs, &r->types, 0);
+    free(abs);
+    if (!v || !v->len) return;
+    memcpy(dst, v->items[0], PLAIT_KEY_LEN);
+    if (v->len > 1) *conf = "ambiguous";
+}
+
+/* `use a::b::C` names C in either namespace (or both); `use a::b::*` names module b. */
+static void rv_import(resolver *r, const char *written, const char *scope, char dst[PLAIT_KEY_LEN], const char **conf)
+{
+    dst[0] = '\0';
+    *conf = "exact";
+    size_t n = strlen(written);
+    char *path = n > 3 && !strcmp(written + n - 3, "::*") ? xstrndup(written, n - 3) : xstrdup(written);
+    char *abs = rv_absolute(r, path, scope, 0, 0);
+    free(path);
+    if (!abs) return;
+    const strvec *v = rv_lookup(r, abs, &r->types, 0);
+    if (!v || !v->len) v = rv_lookup(r, abs, &r->values, 0);
+    if (!v || !v->len) {
+        const plait_strmap *m = &r->macros; /* `use crate::some_macro;` */
+        v = plait_strmap_get(m, abs + (strrchr(abs, ':') ? strrchr(abs, ':') - abs + 1 : 0));
+    }
     free(abs);
     if (!v || !v->len) return;
     memcpy(dst, v->items[0], PLAIT_KEY_LEN);
@@ -216,6 +259,7 @@ static int pass(resolver *r, const char *kinds_sql, long *updated)
         const char *old = col(q, 5), *oldc = col(q, 6), *conf;
         char dst[PLAIT_KEY_LEN];
         if (!strcmp(kind, "calls")) rv_call(r, src, target ? target : "", scope ? scope : "", dst, &conf);
+        else if (!strcmp(kind, "imports")) rv_import(r, target ? target : "", scope ? scope : "", dst, &conf);
         else rv_type(r, target ? target : "", scope ? scope : "", dst, &conf);
         if (dst[0] && !strcmp(kind, "impl_for")) free(plait_strmap_put(&r->impl_type, src, xstrdup(dst)));
         if (dst[0] && !strcmp(kind, "implements")) free(plait_strmap_put(&r->impl_trait, src, xstrdup(dst)));
@@ -262,7 +306,7 @@ int plait_graph_resolve(sqlite3 *db, long *updated)
     *updated = 0;
     int rc = load(&r);
     /* types first: call sites need to know which impls belong to which type */
-    if (rc == PLAIT_OK) rc = pass(&r, "'impl_for','implements'", updated);
+    if (rc == PLAIT_OK) rc = pass(&r, "'impl_for','implements','imports'", updated);
     if (rc == PLAIT_OK) {
         rv_index_methods(&r);
         rc = pass(&r, "'calls'", updated);

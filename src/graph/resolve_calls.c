@@ -97,7 +97,7 @@ static void path_call(resolver *r, const char *caller, const char *target, const
     }
     char *abs = rv_absolute(r, target, scope, 1, 0);
     if (abs) {
-        int hit = take(plait_strmap_get(&r->values, abs), dst, conf, "exact");
+        int hit = take(rv_lookup(r, abs, &r->values, 0), dst, conf, "exact");
         free(abs);
         if (hit) return;
     }

@@ -34,6 +34,8 @@ void rv_push(plait_strmap *map, const char *k, const char *key);
 /* The absolute path a written path names from `scope`, or NULL if it leaves the index.  A
  * single-segment path is also looked up in the value namespace when `values` is set. */
 char *rv_absolute(resolver *r, const char *written, const char *scope, int values, int depth);
+/* The keys defined at absolute path `abs` in namespace `ns`, following re-exports. */
+const strvec *rv_lookup(resolver *r, const char *abs, const plait_strmap *ns, int depth);
 /* Resolves a path in the type namespace to one key ("" if none); *conf "exact"/"ambiguous". */
 void rv_type(resolver *r, const char *written, const char *scope, char dst[PLAIT_KEY_LEN], const char **conf);
 /* Answers one `calls` edge. */

@@ -14,9 +14,9 @@
 
 #include "core/hash.h"
 
-/* Bumped whenever extraction changes what it yields for the same bytes; an index made by
+/* Bumped whenever extraction (or the edges built from it) changes for the same bytes; an index made by
  * another version re-parses every file once. */
-#define PLAIT_EXTRACTOR_VERSION "2"
+#define PLAIT_EXTRACTOR_VERSION "3"
 #include "core/xalloc.h"
 
 typedef enum {

@@ -33,6 +33,9 @@ PY
 import json, sys; h = json.load(sys.stdin)
 assert [x["path"] for x in h] == ["app::main"] and h[0]["line"] == 33, h' || fail "callers --json"
 
+"$PLAIT" callees app::through_reexport --db "$T/db" | grep -q 'core_lib::geometry::point::Point::dist .*(exact)' || fail "call through a re-export"
+"$PLAIT" refs core_lib::Area --db "$T/db" | grep -q '^imports' || fail "imports edge in refs"
+
 # an index of schema 1 (edges had no line) is migrated by the next `plait index`
 cp -r "$T/db" "$T/old"
 sqlite3 "$T/old/index.db" 'ALTER TABLE edges DROP COLUMN line; PRAGMA user_version = 1;'

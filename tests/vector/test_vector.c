@@ -24,7 +24,9 @@ static void check_family(const vx_kernels *k)
     uint64_t s = 7;
     float a[517], b[517];
     int8_t x[517], y[517];
+    uint8_t bits[65];
     for (size_t n = 0; n <= 517; n = n < 40 ? n + 1 : n + 37) {
+        for (size_t i = 0; i < sizeof bits; i++) bits[i] = (uint8_t)vt_next(&s);
         for (size_t i = 0; i < n; i++) {
             a[i] = vt_gauss(&s);
             b[i] = vt_gauss(&s);
@@ -36,7 +38,12 @@ static void check_family(const vx_kernels *k)
         assert_true(fabs(k->l2_f32(a, b, n) - ref->l2_f32(a, b, n)) <= tol);
         assert_true(fabs(k->dot_f32_i8(a, x, n) - ref->dot_f32_i8(a, x, n)) <= tol * 127);
         assert_int_equal(k->dot_i8(x, y, n), ref->dot_i8(x, y, n));
+        assert_true(fabs(k->dot_f32_i8b(a, x, bits, n) - ref->dot_f32_i8b(a, x, bits, n)) <= tol * 128);
     }
+    /* The refinement-bit kernel against a direct double sum. */
+    double e = 0;
+    for (size_t i = 0; i < 400; i++) e += (double)a[i] * (x[i] + 0.5 * ((bits[i >> 3] >> (i & 7)) & 1));
+    assert_true(fabs(ref->dot_f32_i8b(a, x, bits, 400) - e) < 0.05);
     /* The reference itself against a double-precision sum. */
     double d = 0;
     for (int i = 0; i < 100; i++) d += (double)a[i] * b[i];
@@ -55,10 +62,11 @@ static void test_kernels_match_portable(void **state)
 }
 
 /* Builds an index over `data` and returns mean recall@10 over nq held-out queries. */
-static double recall_for(plait_vmetric m, plait_vstorage st, int keep, unsigned clusters, unsigned dim)
+static double recall_at(plait_vmetric m, plait_vstorage st, int keep, unsigned clusters, unsigned dim,
+                        unsigned n, unsigned nq, unsigned ef, uint64_t seed)
 {
-    const unsigned n = 3000, nq = 100, k = 10;
-    float *data = vt_data(n + nq, dim, clusters, 42 + dim);
+    const unsigned k = 10;
+    float *data = vt_data(n + nq, dim, clusters, seed);
     uint64_t *labels = malloc(sizeof(uint64_t) * n);
     for (unsigned i = 0; i < n; i++) labels[i] = 1000 + i * 7;
     plait_vindex_params p;
@@ -75,7 +83,7 @@ static double recall_for(plait_vmetric m, plait_vstorage st, int keep, unsigned 
         uint64_t truth[10];
         plait_vindex_hit hits[10];
         size_t nh, nt = vt_brute(m, data, labels, NULL, n, dim, data + (size_t)(n + q) * dim, k, NULL, NULL, truth);
-        plait_vindex_query opt = {.ef = 32};
+        plait_vindex_query opt = {.ef = ef};
         assert_int_equal(plait_vindex_search(ix, data + (size_t)(n + q) * dim, k, &opt, hits, &nh), PLAIT_OK);
         assert_int_equal(nh, k);
         for (size_t i = 1; i < nh; i++) assert_true(hits[i - 1].distance <= hits[i].distance);
@@ -85,6 +93,11 @@ static double recall_for(plait_vmetric m, plait_vstorage st, int keep, unsigned 
     free(data);
     free(labels);
     return (double)hit / (nq * k);
+}
+
+static double recall_for(plait_vmetric m, plait_vstorage st, int keep, unsigned clusters, unsigned dim)
+{
+    return recall_at(m, st, keep, clusters, dim, 3000, 100, 32, 42 + dim);
 }
 
 static void test_recall_metrics(void **state)
@@ -105,17 +118,32 @@ static void test_recall_metrics(void **state)
 static void test_recall_int8(void **state)
 {
     (void)state;
-    /* On tightly clustered data per-vector int8 codes lose the fine detail that separates
-     * neighbours inside a cluster (the shared centre dominates the scale): int8 alone stays
-     * within 0.1 of float32 here, and re-ranking with the kept floats closes the gap. */
+    /* int8 codes are residuals of centroids trained on the first batch, so they keep the fine
+     * detail that separates neighbours inside a cluster; re-ranking with kept floats is exact. */
     double f = recall_for(PLAIT_VMETRIC_COSINE, PLAIT_VSTORE_F32, 0, 20, 128);
     double q = recall_for(PLAIT_VMETRIC_COSINE, PLAIT_VSTORE_INT8, 0, 20, 128);
     double r = recall_for(PLAIT_VMETRIC_COSINE, PLAIT_VSTORE_INT8, 1, 20, 128);
     double l = recall_for(PLAIT_VMETRIC_L2, PLAIT_VSTORE_INT8, 1, 20, 32);
     printf("recall@10 128-d cosine f32 %.3f int8 %.3f int8+rerank %.3f; 32-d l2 int8+rerank %.3f\n", f, q, r, l);
-    assert_true(q >= f - 0.10);
+    assert_true(q >= f - 0.01);
     assert_true(r >= f - 0.01);
     assert_true(l >= 0.93);
+}
+
+static void test_int8_matches_f32(void **state)
+{
+    (void)state;
+    /* The int8 target: recall@10 within 0.01 of float32 at the same ef, without float copies.
+     * 4,000 x 128-d in 8 Gaussian clusters (seeded), ef 64, built by one batch (which trains
+     * the centroids).  The retired per-vector codes measured here: l2 0.9605 and cosine
+     * 0.8910 against float32 0.998; centroid residuals with a refinement bit: 0.9925 both. */
+    const plait_vmetric ms[] = {PLAIT_VMETRIC_L2, PLAIT_VMETRIC_COSINE};
+    for (int i = 0; i < 2; i++) {
+        double f = recall_at(ms[i], PLAIT_VSTORE_F32, 0, 8, 128, 4000, 200, 64, 5);
+        double q = recall_at(ms[i], PLAIT_VSTORE_INT8, 0, 8, 128, 4000, 200, 64, 5);
+        printf("recall@10 128-d %s ef 64: f32 %.4f int8 %.4f\n", i ? "cosine" : "l2", f, q);
+        assert_true(q >= f - 0.01);
+    }
 }
 
 static plait_vindex *small_index(unsigned n, unsigned dim, float **data_out, float compact)
@@ -376,7 +404,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernels_match_portable), cmocka_unit_test(test_recall_metrics),
-        cmocka_unit_test(test_recall_int8),            cmocka_unit_test(test_deleted_never_returned),
+        cmocka_unit_test(test_recall_int8),            cmocka_unit_test(test_int8_matches_f32),            cmocka_unit_test(test_deleted_never_returned),
         cmocka_unit_test(test_update_replaces),        cmocka_unit_test(test_replacement_rounds),
         cmocka_unit_test(test_filtered_search),        cmocka_unit_test(test_invalid_input),
         cmocka_unit_test(test_batch_threads),

@@ -54,7 +54,15 @@ static plait_vindex *build(plait_vstorage st, int keep, unsigned n, unsigned dim
     p.compact_threshold = 0;
     plait_vindex *ix;
     assert_int_equal(plait_vindex_new(&ix, &p), PLAIT_OK);
-    for (unsigned i = 0; i < n; i++) assert_int_equal(plait_vindex_add(ix, 5000 + i, data + (size_t)i * dim), PLAIT_OK);
+    if (st == PLAIT_VSTORE_INT8 && n >= 1024) {
+        /* A batch this large trains the int8 centroids (one thread: reproducible). */
+        uint64_t *labels = malloc(n * sizeof *labels);
+        for (unsigned i = 0; i < n; i++) labels[i] = 5000 + i;
+        assert_int_equal(plait_vindex_add_batch(ix, labels, data, n, 1), PLAIT_OK);
+        free(labels);
+    } else {
+        for (unsigned i = 0; i < n; i++) assert_int_equal(plait_vindex_add(ix, 5000 + i, data + (size_t)i * dim), PLAIT_OK);
+    }
     if (data_out) *data_out = data;
     else free(data);
     return ix;
@@ -213,10 +221,16 @@ static void test_corruption(void **state)
     assert_int_equal(plait_vindex_load(&lx, missing, NULL), PLAIT_ENOTFOUND);
     /* A newer format is reported as such, even with valid checksums. */
     memcpy(c, b, len);
-    c[8] = 2;
+    c[8] = 3;
     assert_int_equal(vx_persist_reseal(c, len), 0);
     assert_int_equal(load_bytes(c, len), PLAIT_EVERSION);
-    assert_non_null(strstr(plait_error_last(), "format 2"));
+    assert_non_null(strstr(plait_error_last(), "format 3"));
+    /* Format 1 with int8 storage (the retired per-vector quantisation) is refused clearly. */
+    memcpy(c, b, len);
+    c[8] = 1;
+    assert_int_equal(vx_persist_reseal(c, len), 0);
+    assert_int_equal(load_bytes(c, len), PLAIT_EVERSION);
+    assert_non_null(strstr(plait_error_last(), "format 1 with int8"));
     /* Structural lies behind valid checksums: a neighbour id out of range, a bad level, a
      * bad entry point, a dimension that does not fit the sections. */
     size_t links_off, nodes_off;
@@ -232,6 +246,55 @@ static void test_corruption(void **state)
         assert_int_equal(vx_persist_reseal(c, len), 0);
         int rc = load_bytes(c, len);
         if (rc != PLAIT_ECORRUPT) fail_msg("lie %zu: rc %d (%s)", i, rc, plait_error_last());
+    }
+    /* Format 1 float32 files (same layout) still load. */
+    {
+        plait_vindex *fx = build(PLAIT_VSTORE_F32, 0, 200, 8, NULL);
+        char *fp = tpath("v1.vix");
+        assert_int_equal(plait_vindex_save(fx, fp, 3), PLAIT_OK);
+        size_t fl;
+        uint8_t *fb = slurp(fp, &fl);
+        fb[8] = 1;
+        assert_int_equal(vx_persist_reseal(fb, fl), 0);
+        plait_vindex *lx1;
+        assert_int_equal(plait_vindex_load_buffer(&lx1, fb, fl, NULL), PLAIT_OK);
+        plait_vindex_stats st1;
+        plait_vindex_get_stats(lx1, &st1);
+        assert_int_equal(st1.live, 200);
+        plait_vindex_free(lx1);
+        plait_vindex_free(fx);
+        free(fb);
+        free(fp);
+    }
+    /* Trained int8 index: a vector naming a missing centroid, a bad centroid count. */
+    {
+        plait_vindex *tx = build(PLAIT_VSTORE_INT8, 0, 1200, 8, NULL);
+        char *tp = tpath("trained.vix");
+        assert_int_equal(plait_vindex_save(tx, tp, 3), PLAIT_OK);
+        size_t tl;
+        uint8_t *tb = slurp(tp, &tl);
+        assert_int_equal(load_bytes(tb, tl), PLAIT_OK);
+        size_t pay_off, flt_off;
+        memcpy(&pay_off, tb + 80 + 2 * 56 + 8, 8);
+        memcpy(&flt_off, tb + 80 + 3 * 56 + 8, 8);
+        uint32_t ncent;
+        memcpy(&ncent, tb + flt_off, 4);
+        assert_true(ncent >= 32);
+        const struct { size_t at; uint32_t val; } clies[] = {
+            {pay_off + 8, ncent}, {pay_off + 8, 7777}, {flt_off, ncent + 1}, {flt_off, 100000}, {flt_off + 4, 1},
+        };
+        for (size_t i = 0; i < sizeof clies / sizeof *clies; i++) {
+            uint8_t *tc = malloc(tl);
+            memcpy(tc, tb, tl);
+            memcpy(tc + clies[i].at, &clies[i].val, 4);
+            assert_int_equal(vx_persist_reseal(tc, tl), 0);
+            int rc = load_bytes(tc, tl);
+            if (rc != PLAIT_ECORRUPT) fail_msg("centroid lie %zu: rc %d (%s)", i, rc, plait_error_last());
+            free(tc);
+        }
+        plait_vindex_free(tx);
+        free(tb);
+        free(tp);
     }
     /* Saving into a directory that does not exist fails cleanly. */
     ix = build(PLAIT_VSTORE_F32, 0, 10, 4, NULL);
