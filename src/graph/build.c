@@ -156,6 +156,13 @@ void plait_graph_build(const plait_extract *x, const plait_mount *m, const plait
         }
     }
     add_calls(x, g);
+    for (size_t i = 0; i < x->typerefs.len; i++) { /* references_type, named as written */
+        const plait_typeref *t = &x->typerefs.items[i];
+        const plait_node *from = &g->nodes.items[(size_t)t->item + 1];
+        const char *scope = from->kind == PLAIT_KIND_FUNCTION ? from->path : from->scope;
+        add_edge(g, from->key, NULL, "references_type", PLAIT_CONF_EXACT, t->path, scope);
+        g->edges.items[g->edges.len - 1].line = t->line;
+    }
 }
 
 void plait_graph_file_free(plait_graph_file *g)

@@ -306,7 +306,7 @@ int plait_graph_resolve(sqlite3 *db, long *updated)
     *updated = 0;
     int rc = load(&r);
     /* types first: call sites need to know which impls belong to which type */
-    if (rc == PLAIT_OK) rc = pass(&r, "'impl_for','implements','imports'", updated);
+    if (rc == PLAIT_OK) rc = pass(&r, "'impl_for','implements','imports','references_type'", updated);
     if (rc == PLAIT_OK) {
         rv_index_methods(&r);
         rc = pass(&r, "'calls'", updated);

@@ -76,6 +76,8 @@ void plait_extract_free(plait_extract *x)
         free(x->calls.items[i].receiver);
     }
     PLAIT_VEC_FREE(&x->calls);
+    for (size_t i = 0; i < x->typerefs.len; i++) free(x->typerefs.items[i].path);
+    PLAIT_VEC_FREE(&x->typerefs);
     PLAIT_VEC_FREE(&x->items);
     PLAIT_VEC_FREE(&x->mods);
     PLAIT_VEC_FREE(&x->diags);

@@ -16,7 +16,7 @@
 
 /* Bumped whenever extraction (or the edges built from it) changes for the same bytes; an index made by
  * another version re-parses every file once. */
-#define PLAIT_EXTRACTOR_VERSION "3"
+#define PLAIT_EXTRACTOR_VERSION "4"
 #include "core/xalloc.h"
 
 typedef enum {
@@ -76,6 +76,14 @@ typedef struct {
     uint32_t line, byte;
 } plait_call;
 
+/* A type named in an item's declaration (parameters, return type, field, alias, bounds) or,
+ * for functions, in a `let` annotation or an `as` cast in the body. */
+typedef struct {
+    int item;
+    char *path;             /* as written, generic arguments stripped: "Vec", "io::Result" */
+    uint32_t line;
+} plait_typeref;
+
 typedef enum { PLAIT_DIAG_INFO, PLAIT_DIAG_WARNING, PLAIT_DIAG_ERROR } plait_diag_severity;
 const char *plait_diag_severity_name(plait_diag_severity s);
 
@@ -91,6 +99,7 @@ typedef struct {
     PLAIT_VEC(plait_moddecl) mods;
     PLAIT_VEC(plait_diag) diags;
     PLAIT_VEC(plait_call) calls;
+    PLAIT_VEC(plait_typeref) typerefs;
     char *inner_doc;   /* //! and #![doc] of the file's module */
     char *inner_attrs; /* #![...] of the file's module */
     uint32_t n_lines;

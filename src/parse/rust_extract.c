@@ -15,6 +15,7 @@
 #include "core/strmap.h"
 #include "plait/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tree_sitter/api.h>
@@ -37,6 +38,7 @@ typedef struct {
     int assoc;              /* inside a trait or impl body */
     const char *inherit_vis;/* trait items inherit the trait's visibility */
     int in_body;            /* inside a function body: walk every node */
+    const char *generics;   /* " T U " : type parameters in scope, not types to look up */
     int depth;
 } scope;
 
@@ -55,6 +57,7 @@ typedef struct {
     TSParser *ts;      /* to parse macro arguments as expressions */
     int macro_depth;
     uint32_t macro_byte, macro_line; /* where the outermost macro being re-parsed starts */
+    PLAIT_VEC(char *) generics;      /* per item: the type parameters in scope inside it */
 } ctx;
 
 static void walk(ctx *c, TSNode container, const scope *s);
@@ -204,6 +207,80 @@ static uint32_t line_of(TSNode n, int end)
     return p.row + 1;
 }
 
+/* --- type references ------------------------------------------------------------ */
+
+/* " T U " plus the names `n`'s own type parameters introduce. */
+static char *generics_with(ctx *c, TSNode n, const char *outer)
+{
+    strbuf sb = {0};
+    strbuf_puts(&sb, outer && *outer ? outer : " ");
+    TSNode tp = field(n, "type_parameters");
+    uint32_t cnt = ts_node_is_null(tp) ? 0 : ts_node_named_child_count(tp);
+    for (uint32_t i = 0; i < cnt; i++) {
+        TSNode p = ts_node_named_child(tp, i), nm = field(p, "name");
+        if (!is(p, "type_parameter") && !is(p, "const_parameter")) continue;
+        if (ts_node_is_null(nm)) continue;
+        strbuf_add(&sb, c->src + ts_node_start_byte(nm), ts_node_end_byte(nm) - ts_node_start_byte(nm));
+        strbuf_putc(&sb, ' ');
+    }
+    return strbuf_detach(&sb);
+}
+
+static void add_typeref(ctx *c, int item, const char *generics, char *path, TSNode at)
+{
+    char probe[160];
+    snprintf(probe, sizeof probe, " %s ", path);
+    if (!strcmp(path, "Self") || !strncmp(path, "Self::", 6) || (generics && strstr(generics, probe))) {
+        free(path);
+        return;
+    }
+    for (size_t i = c->x->typerefs.len; i-- > 0 && c->x->typerefs.items[i].item == item;)
+        if (!strcmp(c->x->typerefs.items[i].path, path)) { /* once per item */
+            free(path);
+            return;
+        }
+    plait_typeref t = {item, path, ts_node_start_point(at).row + 1};
+    PLAIT_VEC_PUSH(&c->x->typerefs, t);
+}
+
+/* Every named type inside a type expression (generic arguments and bounds included). */
+static void collect_types(ctx *c, TSNode n, int item, const char *generics, int depth)
+{
+    if (ts_node_is_null(n) || depth > 64) return;
+    if (is(n, "type_identifier") || is(n, "scoped_type_identifier")) {
+        char *raw = rt_collapse(c->src + ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n));
+        add_typeref(c, item, generics, rt_strip_generics(raw), n);
+        free(raw);
+        return; /* a path's own segments are not separate references */
+    }
+    if (is(n, "block") || is(n, "identifier")) return; /* const generic arguments, patterns */
+    uint32_t cnt = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < cnt; i++) collect_types(c, ts_node_named_child(n, i), item, generics, depth + 1);
+}
+
+/* The types an item's declaration names. */
+static void declared_types(ctx *c, TSNode n, int idx, const char *generics)
+{
+    static const char *const fields[] = {"parameters", "return_type", "type", "bounds", "type_parameters", NULL};
+    const plait_item *it = &c->x->items.items[idx];
+    if (it->kind == PLAIT_KIND_IMPL || it->kind == PLAIT_KIND_USE || it->kind == PLAIT_KIND_MODULE ||
+        it->kind == PLAIT_KIND_MACRO || it->kind == PLAIT_KIND_VARIANT)
+        return;
+    for (int i = 0; fields[i]; i++) {
+        TSNode f = field(n, fields[i]);
+        if (ts_node_is_null(f)) continue;
+        if (!strcmp(fields[i], "parameters")) { /* patterns are not types: only each parameter's type */
+            uint32_t cnt = ts_node_named_child_count(f);
+            for (uint32_t k = 0; k < cnt; k++) collect_types(c, field(ts_node_named_child(f, k), "type"), idx, generics, 0);
+        } else {
+            collect_types(c, f, idx, generics, 0);
+        }
+    }
+    for (uint32_t k = 0; k < ts_node_named_child_count(n); k++) /* where clauses */
+        if (is(ts_node_named_child(n, k), "where_clause")) collect_types(c, ts_node_named_child(n, k), idx, generics, 0);
+    if (is(n, "ordered_field_declaration_list")) return;
+}
+
 /* Appends an item; strings are taken over (not copied).  Returns its index. */
 static int add_item(ctx *c, const scope *s, plait_kind kind, TSNode n, char *name, char *rel, char *key,
                     char *sig, pending *p)
@@ -233,7 +310,11 @@ static int add_item(ctx *c, const scope *s, plait_kind kind, TSNode n, char *nam
     }
     plait_hash_normalised(&it.hash, c->src + from, it.byte_end - from);
     PLAIT_VEC_PUSH(&c->x->items, it);
-    return (int)c->x->items.len - 1;
+    int idx = (int)c->x->items.len - 1;
+    char *g = generics_with(c, n, s->generics);
+    PLAIT_VEC_PUSH(&c->generics, g);
+    declared_types(c, n, idx, g);
+    return idx;
 }
 
 static int add_named(ctx *c, const scope *s, plait_kind kind, TSNode n, TSNode name_node, pending *p)
@@ -255,6 +336,7 @@ static void walk_fields(ctx *c, TSNode list, int parent, const char *ppath, cons
     fs.key = pkey;
     fs.assoc = ASSOC_NONE;
     fs.inherit_vis = default_vis;
+    fs.generics = c->generics.items[parent]; /* struct S<T> { x: T }: T is no type to look up */
     pending p = {0};
     int ordered = is(list, "ordered_field_declaration_list"), pos = 0;
     uint32_t cnt = ts_node_named_child_count(list);
@@ -283,6 +365,7 @@ static void walk_fields(ctx *c, TSNode list, int parent, const char *ppath, cons
             sig = signature(c, ch);
         }
         int idx = add_item(c, &fs, PLAIT_KIND_FIELD, ch, name, join(ppath, name), join(pkey, name), sig, &p);
+        if (ordered) collect_types(c, ch, idx, c->generics.items[idx], 0); /* the node is the type */
         if (ordered) {
             plait_item *it = &c->x->items.items[idx];
             free(it->visibility);
@@ -305,6 +388,7 @@ static void walk_variants(ctx *c, TSNode list, int parent, const scope *es, cons
     vs.path = epath;
     vs.key = ekey;
     vs.inherit_vis = vis;
+    vs.generics = c->generics.items[parent];
     pending p = {0};
     uint32_t cnt = ts_node_named_child_count(list);
     for (uint32_t i = 0; i < cnt; i++) {
@@ -347,6 +431,7 @@ static void walk_inside(ctx *c, TSNode body, const scope *s, int idx, const char
     in.assoc = assoc;
     in.in_body = in_body;
     in.inherit_vis = assoc == ASSOC_TRAIT ? vis : NULL;
+    in.generics = c->generics.items[idx];
     if (in_body || inline_dir) in.module = p; /* a body or module is a scope of its own names */
     if (inline_dir) {
         in.inline_dir = inline_dir;
@@ -748,7 +833,11 @@ static void walk(ctx *c, TSNode container, const scope *s)
             if (is_item_type(t)) {
                 do_item(c, ch, &inner, &p);
             } else if (s->in_body || ts_node_has_error(ch) || ts_node_is_error(ch)) {
-                if (s->in_body && s->parent >= 0) record_call(c, ch, s->parent);
+                if (s->in_body && s->parent >= 0) {
+                    record_call(c, ch, s->parent);
+                    if (is(ch, "let_declaration") || is(ch, "type_cast_expression"))
+                        collect_types(c, field(ch, "type"), s->parent, s->generics, 0);
+                }
                 if (ts_node_child_count(ch) > 0) walk(c, ch, &inner);
             }
             pending_reset(&p);
@@ -825,12 +914,14 @@ int plait_rust_extract(plait_rust_parser *p, const char *src, size_t len, plait_
     if (len > UINT32_MAX) return plait_error_set(PLAIT_EINVALID, "file too large for the parser (%zu bytes)", len);
     TSTree *tree = ts_parser_parse_string(p->ts, NULL, src, (uint32_t)len);
     if (!tree) return plait_error_set(PLAIT_ERR, "tree-sitter failed to parse");
-    ctx c = {src, len, out, 0, p->ts, 0, 0, 0};
-    scope root = {.parent = -1, .path = "", .key = "", .module = "", .inline_dir = "", .inline_parent = -1};
+    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}};
+    scope root = {.parent = -1, .path = "", .key = "", .module = "", .inline_dir = "", .inline_parent = -1, .generics = " "};
     TSNode rn = ts_tree_root_node(tree);
     walk(&c, rn, &root);
     if (ts_node_has_error(rn)) count_errors(&c, rn);
     assign_disambiguators(out);
+    for (size_t i = 0; i < c.generics.len; i++) free(c.generics.items[i]);
+    PLAIT_VEC_FREE(&c.generics);
     uint32_t lines = 0;
     for (size_t i = 0; i < len; i++) lines += src[i] == '\n';
     out->n_lines = lines + (len && src[len - 1] != '\n');

@@ -39,6 +39,9 @@ assert [x["path"] for x in h] == ["app::main"] and h[0]["line"] == 33, h' || fai
 "$PLAIT" callees app::through_reexport --db "$T/db" | contains 'core_lib::geometry::point::Point::dist .*(exact)' || fail "call through a re-export"
 "$PLAIT" refs core_lib::Area --db "$T/db" | contains '^imports' || fail "imports edge in refs"
 
+"$PLAIT" refs core_lib::geometry::point::Point --db "$T/db" | contains 'references_type core_lib::geometry::point::Point::dist' || fail "references_type from a signature"
+"$PLAIT" refs core_lib::Error --db "$T/db" | contains 'references_type core_lib::Result' || fail "references_type from a type alias"
+
 # an index of schema 1 (edges had no line) is migrated by the next `plait index`
 cp -r "$T/db" "$T/old"
 sqlite3 "$T/old/index.db" 'ALTER TABLE edges DROP COLUMN line; PRAGMA user_version = 1;'
