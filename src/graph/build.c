@@ -34,6 +34,13 @@ void plait_graph_key(char out[PLAIT_KEY_LEN], const char *target_id, const char 
     plait_hash_key(out, parts, 5);
 }
 
+char *plait_cfg_join(const char *outer, const char *inner)
+{
+    if (outer && *outer && inner && *inner) return xasprintf("%s, %s", outer, inner);
+    if (outer && *outer) return xstrdup(outer);
+    return inner && *inner ? xstrdup(inner) : NULL;
+}
+
 static const char *own(plait_graph_file *g, char *s)
 {
     if (s) PLAIT_VEC_PUSH(&g->strings, s);
@@ -125,7 +132,9 @@ void plait_graph_build(const plait_extract *x, const plait_mount *m, const plait
             path = own(g, join2(m->modpath, it->rel_path));
             key_path = own(g, join2(m->modpath, it->key_path));
         }
-        plait_graph_key(n.key, m->target->id, key_path, it->kind, it->cfg, it->disamb);
+        char *cfg = plait_cfg_join(m->cfg, it->cfg);
+        plait_graph_key(n.key, m->target->id, key_path, it->kind, cfg, it->disamb);
+        free(cfg);
         const plait_node *parent = &g->nodes.items[it->parent >= 0 ? (size_t)it->parent + 1 : 0];
         memcpy(n.parent, parent->key, PLAIT_KEY_LEN);
         n.name = it->name;

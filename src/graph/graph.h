@@ -29,6 +29,10 @@ void plait_mount_free(plait_mount *m);
 /* A one-line text identifying the mount, stored to notice when a file moves in the tree. */
 char *plait_mount_signature(const plait_mount *m);
 
+/* The cfg an item lives under: its module's chain and its own, "a, b" (NULL if neither).
+ * Caller frees.  Part of the key, so cfg'd twins of a whole module stay apart. */
+char *plait_cfg_join(const char *outer, const char *inner);
+
 /* Stable key: BLAKE2b-128 of (target id, canonical key path, kind, cfg, disambiguator). */
 void plait_graph_key(char out[PLAIT_KEY_LEN], const char *target_id, const char *key_path, plait_kind kind,
                      const char *cfg, int disamb);

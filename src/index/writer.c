@@ -114,12 +114,14 @@ static int mount_children(pipeline *p, const char *rel, const plait_mount *m, co
             c->modrs = modrs[pick];
             c->visibility = d->visibility ? xstrdup(d->visibility) : NULL;
             c->doc = d->doc ? xstrdup(d->doc) : NULL;
-            c->cfg = d->cfg ? xstrdup(d->cfg) : NULL;
+            c->cfg = plait_cfg_join(m->cfg, d->cfg); /* a module inherits its parent's cfg */
             c->attrs = d->attrs ? xstrdup(d->attrs) : NULL;
             if (d->parent >= 0) {
                 const plait_item *par = &x->items.items[d->parent];
                 char *kp = xasprintf("%s::%s", m->modpath, par->key_path);
-                plait_graph_key(c->parent_key, m->target->id, kp, PLAIT_KIND_MODULE, par->cfg, par->disamb);
+                char *pcfg = plait_cfg_join(m->cfg, par->cfg);
+                plait_graph_key(c->parent_key, m->target->id, kp, PLAIT_KIND_MODULE, pcfg, par->disamb);
+                free(pcfg);
                 free(kp);
             } else {
                 mount_key(m, c->parent_key);

@@ -150,6 +150,41 @@ static int insert_diag(plait_store *s, int64_t fid, const char *sev, uint32_t li
     return step_done(s, q, "writing a diagnostic");
 }
 
+/* Two files claim one key (the same module path reached twice under the same cfg).  The copy
+ * from the file whose path sorts first is kept, whichever was written first, so the index
+ * does not depend on the order files were processed in; the other file gets a diagnostic. */
+static int duplicate_key(plait_store *s, int64_t fid, const char *path, const plait_node *n)
+{
+    sqlite3 *db = plait_store_raw(s);
+    sqlite3_stmt *q;
+    int64_t other = 0;
+    char *other_path = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT f.id, f.path FROM nodes n JOIN files f ON f.id = n.file_id WHERE n.key = ?1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return plait_error_set(PLAIT_EDB, "duplicate key: %s", sqlite3_errmsg(db));
+    sqlite3_bind_text(q, 1, n->key, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        other = sqlite3_column_int64(q, 0);
+        other_path = xstrdup((const char *)sqlite3_column_text(q, 1));
+    }
+    sqlite3_finalize(q);
+    int rc = PLAIT_OK, ours = other_path && strcmp(path, other_path) < 0;
+    if (ours) { /* displace the other file's copy */
+        char *sql = sqlite3_mprintf("DELETE FROM nodes WHERE key = '%q'", n->key);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) rc = plait_error_set(PLAIT_EDB, "duplicate key: %s", sqlite3_errmsg(db));
+        sqlite3_free(sql);
+        if (rc == PLAIT_OK) rc = insert_node(s, fid, n) ? plait_error_set(PLAIT_EDB, "duplicate key %s", n->key) : PLAIT_OK;
+    }
+    if (rc == PLAIT_OK) {
+        char *msg = xasprintf("item %s (%s) has the same key as the copy in %s (same module path and cfg); that copy "
+                              "is kept", n->path, plait_kind_name(n->kind), ours ? path : other_path ? other_path : "another file");
+        rc = insert_diag(s, ours ? other : fid, "warning", n->line_start, "duplicate", msg);
+        free(msg);
+    }
+    free(other_path);
+    return rc;
+}
+
 int plait_store_replace_file(plait_store *s, const plait_file_rec *rec, plait_node *nodes, size_t nn,
                              const plait_edge *edges, size_t ne, const plait_diag *diags, size_t nd)
 {
@@ -179,12 +214,7 @@ int plait_store_replace_file(plait_store *s, const plait_file_rec *rec, plait_no
     if (rc) return rc;
     for (size_t i = 0; i < nn; i++) {
         rc = insert_node(s, fid, &nodes[i]);
-        if (rc == 1) {
-            char *msg = xasprintf("item %s (%s) has the same key as an item indexed from another file; this copy is skipped",
-                                  nodes[i].path, plait_kind_name(nodes[i].kind));
-            rc = insert_diag(s, fid, "warning", nodes[i].line_start, "duplicate", msg);
-            free(msg);
-        }
+        if (rc == 1) rc = duplicate_key(s, fid, rec->path, &nodes[i]);
         if (rc) return rc;
     }
     for (size_t i = 0; i < ne; i++) {

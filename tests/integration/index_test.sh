@@ -30,4 +30,15 @@ sum2=$(md5sum < "$T/a/index.db")
 [ ! -s "$T/a/index.db-wal" ] || fail "re-index of the unchanged tree wrote to the WAL"
 [ "$sum1" = "$sum2" ] || fail "re-index of the unchanged tree changed the database"
 "$PLAIT" index "$SYN" --db "$T/a" --json | contains "\"parsed\":0," || fail "unchanged re-index parsed files"
+# two files claiming one module path: the same copy wins in any order, and the loser is told
+D="$T/dup"; mkdir -p "$D/src"
+printf '[package]\nname = "dup"\nversion = "0.1.0"\n' > "$D/Cargo.toml"
+printf 'mod a;\n#[path = "other.rs"]\nmod a;\n' > "$D/src/lib.rs"
+echo 'pub fn f() {}' > "$D/src/a.rs"; echo 'pub fn f() { g() }' > "$D/src/other.rs"
+for seed in 1 2 3; do
+  rm -rf "$T/dupdb"; "$PLAIT" index "$D" --db "$T/dupdb" -q --jobs 1 --shuffle $seed
+  "$PLAIT" export --db "$T/dupdb" --stable > "$T/dup$seed.jsonl"
+done
+cmp -s "$T/dup1.jsonl" "$T/dup2.jsonl" && cmp -s "$T/dup1.jsonl" "$T/dup3.jsonl" || fail "duplicate keys resolved by processing order"
+"$PLAIT" status --db "$T/dupdb" | contains 'src/other.rs:1 \[duplicate\]' || fail "no duplicate diagnostic on the losing file"
 echo "integration: ok"
