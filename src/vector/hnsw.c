@@ -220,21 +220,53 @@ float vx_dist_exact(const plait_vindex *ix, const float *q, uint32_t id)
     return 1.0f - ix->k->dot_f32(q, v, ix->p.dim);
 }
 
+/* A stored node as a query: float32 nodes point at their vector; int8 nodes without float
+ * copies are reconstructed into buf (dim floats) with a centroid-dot cache in cdot
+ * (VX_I8_MAX_CENT floats), so measuring one node against many costs one kernel pass each. */
+typedef struct {
+    vx_query q;
+    float *buf;
+    float cdot[VX_I8_MAX_CENT];
+    float stackbuf[512];
+} node_query;
+
+static void node_query_init(const plait_vindex *ix, node_query *nq, uint32_t a)
+{
+    nq->buf = NULL;
+    if (ix->p.storage == PLAIT_VSTORE_F32 || ix->fchunks) {
+        nq->q.v = ix->fchunks ? vx_fvec(ix, a) : vx_payload(ix, vx_rec(ix, a));
+        return;
+    }
+    nq->buf = ix->p.dim <= 512 ? nq->stackbuf : xmalloc(sizeof(float) * ix->p.dim);
+    vx_dequant(ix, a, nq->buf);
+    nq->q.v = nq->buf;
+    nq->q.norm2 = ((const float *)vx_payload(ix, vx_rec(ix, a)))[1];
+    float s = 0;
+    for (uint32_t i = 0; i < ix->p.dim; i++) s += nq->buf[i];
+    nq->q.sum = s;
+    nq->q.cent = atomic_load_explicit(&ix->cent, memory_order_acquire);
+    nq->q.cdot = nq->q.cent ? nq->cdot : NULL;
+    if (nq->q.cent)
+        for (uint32_t j = 0; j < ix->ncent; j++) nq->cdot[j] = NAN;
+}
+
+static float node_query_dist(const plait_vindex *ix, node_query *nq, uint32_t b)
+{
+    if (!nq->buf) return vx_dist_exact(ix, nq->q.v, b);
+    return vx_dist_q(ix, &nq->q, vx_rec(ix, b));
+}
+
+static void node_query_done(node_query *nq)
+{
+    if (nq->buf && nq->buf != nq->stackbuf) free(nq->buf);
+}
+
 float vx_dist_nodes(const plait_vindex *ix, uint32_t a, uint32_t b)
 {
-    if (ix->p.storage == PLAIT_VSTORE_F32 || ix->fchunks) {
-        const float *va = ix->fchunks ? vx_fvec(ix, a) : vx_payload(ix, vx_rec(ix, a));
-        return vx_dist_exact(ix, va, b);
-    }
-    /* Reconstruct a, then measure it against b's code like a query. */
-    float stackbuf[1024];
-    float *buf = ix->p.dim <= 1024 ? stackbuf : xmalloc(sizeof(float) * ix->p.dim);
-    vx_dequant(ix, a, buf);
-    vx_query q;
-    vx_query_prepare(ix, &q, buf, NULL);
-    q.norm2 = ((const float *)vx_payload(ix, vx_rec(ix, a)))[1];
-    float d = vx_dist_q(ix, &q, vx_rec(ix, b));
-    if (buf != stackbuf) free(buf);
+    node_query nq;
+    node_query_init(ix, &nq, a);
+    float d = node_query_dist(ix, &nq, b);
+    node_query_done(&nq);
     return d;
 }
 
@@ -293,18 +325,26 @@ static void search_layer(plait_vindex *ix, vx_work *w, const vx_query *q, uint32
         if (w->res.len >= ef && c.d > w->res.items[0].d) break;
         _Atomic uint32_t *lst = vx_list(ix, vx_rec(ix, c.id), l);
         uint32_t cnt = list_count(ix, lst, l);
-        if (cnt) __builtin_prefetch(vx_rec(ix, LOAD_ACQ(&lst[1])));
+        /* First pass: drop visited ids and prefetch the rest (record header for the flags,
+         * the start of the vector), so the loads of all neighbours overlap. */
+        uint32_t ids[256], k = 0;
         for (uint32_t i = 0; i < cnt; i++) {
             uint32_t id = LOAD_ACQ(&lst[1 + i]);
-            if (i + 1 < cnt) __builtin_prefetch((char *)vx_rec(ix, LOAD_ACQ(&lst[2 + i])) + ix->vec_off);
             vx_work_ensure(w, id);
             if (vx_work_visit(w, id)) continue;
-            vx_node *m = vx_rec(ix, id);
+            const char *r = (const char *)vx_rec(ix, id);
+            __builtin_prefetch(r);
+            __builtin_prefetch(r + ix->vec_off);
+            __builtin_prefetch(r + ix->vec_off + 64);
+            ids[k++] = id;
+        }
+        for (uint32_t i = 0; i < k; i++) {
+            vx_node *m = vx_rec(ix, ids[i]);
             float d = vx_dist_q(ix, q, m);
             if (w->res.len < ef || d < w->res.items[0].d) {
-                vx_heap_push_min(&w->cand, d, id);
+                vx_heap_push_min(&w->cand, d, ids[i]);
                 if (eligible(m, f)) {
-                    vx_heap_push_max(&w->res, d, id);
+                    vx_heap_push_max(&w->res, d, ids[i]);
                     if (w->res.len > ef) vx_heap_pop_max(&w->res);
                 }
             }
@@ -328,10 +368,21 @@ size_t vx_select_neighbours(plait_vindex *ix, vx_pair *cand, size_t n, size_t ca
     /* Keep a candidate only if it is closer to the base than to every neighbour kept so far:
      * this spreads the links over directions, which is what keeps clustered data navigable. */
     size_t kept = 0;
+    int quant = ix->p.storage == PLAIT_VSTORE_INT8 && !ix->fchunks;
+    node_query nq;
     for (size_t i = 0; i < n && kept < cap; i++) {
         int ok = 1;
-        for (size_t j = 0; j < kept && ok; j++)
-            if (vx_dist_nodes(ix, cand[i].id, cand[j].id) < cand[i].d) ok = 0;
+        if (quant) {
+            if (kept) {
+                node_query_init(ix, &nq, cand[i].id);
+                for (size_t j = 0; j < kept && ok; j++)
+                    if (node_query_dist(ix, &nq, cand[j].id) < cand[i].d) ok = 0;
+                node_query_done(&nq);
+            }
+        } else {
+            for (size_t j = 0; j < kept && ok; j++)
+                if (vx_dist_nodes(ix, cand[i].id, cand[j].id) < cand[i].d) ok = 0;
+        }
         if (ok) cand[kept++] = cand[i];
     }
     return kept;
@@ -366,10 +417,13 @@ static void link_into(plait_vindex *ix, uint32_t base, const vx_pair *add, size_
         for (size_t i = 0; i < m; i++) STORE_REL(&lst[1 + cnt + i], buf[i].id);
         STORE_REL(lst, cnt + (uint32_t)m);
     } else if (m) {
+        node_query nq;
+        node_query_init(ix, &nq, base);
         for (uint32_t j = 0; j < cnt; j++) {
             uint32_t id = atomic_load_explicit(&lst[1 + j], memory_order_relaxed);
-            buf[m++] = (vx_pair){vx_dist_nodes(ix, base, id), id};
+            buf[m++] = (vx_pair){node_query_dist(ix, &nq, id), id};
         }
+        node_query_done(&nq);
         vx_pairs_sort(buf, m);
         size_t k = vx_select_neighbours(ix, buf, m, cap);
         write_list(ix, n, l, buf, k);
@@ -397,9 +451,10 @@ void vx_insert(plait_vindex *ix, vx_work *w, uint32_t id, const float *vec)
     vx_filter f = {VX_F_DELETED | VX_F_FREE, NULL, NULL};
     for (uint32_t l = level < maxl ? level : maxl;; l--) {
         search_layer(ix, w, &q, cur, d, ix->p.ef_construction, l, &f);
+        /* Popping the max-heap fills the array from the back: ascending, no qsort. */
         w->tmp.len = 0;
-        for (size_t i = 0; i < w->res.len; i++) vx_heap_push_min(&w->tmp, w->res.items[i].d, w->res.items[i].id);
-        vx_pairs_sort(w->tmp.items, w->tmp.len);
+        for (size_t i = 0; i < w->res.len; i++) vx_heap_push_min(&w->tmp, 0, 0);
+        for (size_t i = w->res.len; i-- > 0;) w->tmp.items[i] = vx_heap_pop_max(&w->res);
         if (w->tmp.len) {
             cur = w->tmp.items[0].id;
             d = w->tmp.items[0].d;
