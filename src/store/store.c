@@ -63,7 +63,7 @@ static const char *const query_indexes =
     "CREATE INDEX IF NOT EXISTS nodes_path ON nodes(path);"
     "CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent);"
     "CREATE INDEX IF NOT EXISTS edges_src ON edges(src, kind);"
-    "CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, kind);";
+    "CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, kind) WHERE dst IS NOT NULL;"; /* callers, refs */
 
 static int db_err(plait_store *s, const char *what)
 {
