@@ -30,5 +30,8 @@ int cmd_refs(cli_opts *o);
 /* The database file for the options (caller frees). */
 char *cli_db_path(const cli_opts *o, const char *root);
 int cli_exit_for(int plait_rc);
+/* Opens the index read-only for a query command; on failure prints why and sets *exit_code.
+ * Caller closes with plait_store_close(). */
+struct plait_store *cli_open_index(cli_opts *o, int *exit_code);
 
 #endif

@@ -68,14 +68,9 @@ static int cmd_walk(cli_opts *o, walk_kind w, const char *verb)
         fprintf(stderr, "plait %s: --min-confidence is exact, inferred or ambiguous\n", verb);
         return EXIT_USAGE;
     }
-    char *dbp = cli_db_path(o, ".");
-    plait_store *s = NULL;
-    int rc = plait_store_open(dbp, 0, 1, &s);
-    free(dbp);
-    if (rc != PLAIT_OK) {
-        fprintf(stderr, "plait: %s\n", plait_error_last());
-        return rc == PLAIT_ENOTFOUND ? EXIT_NOINDEX : cli_exit_for(rc);
-    }
+    int ec = 0;
+    plait_store *s = cli_open_index(o, &ec);
+    if (!s) return ec;
     sqlite3 *db = plait_store_db(s);
     sqlite3_stmt *q;
     sqlite3_prepare_v2(db, "SELECT key, path FROM nodes WHERE (path = ?1 OR key = ?1) AND kind != 'use' ORDER BY key", -1, &q, NULL);

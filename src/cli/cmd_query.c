@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static plait_store *open_ro(cli_opts *o, int *exit_code)
+plait_store *cli_open_index(cli_opts *o, int *exit_code)
 {
     char *db = cli_db_path(o, ".");
     plait_store *s = NULL;
@@ -74,7 +74,7 @@ static long long scalar(sqlite3 *db, const char *sql)
 int cmd_status(cli_opts *o)
 {
     int ec = 0;
-    plait_store *s = open_ro(o, &ec);
+    plait_store *s = cli_open_index(o, &ec);
     if (!s) return ec;
     sqlite3 *db = plait_store_db(s);
     json_t *st = json_object(), *kinds = json_object(), *diags = json_array();
@@ -138,7 +138,7 @@ int cmd_find(cli_opts *o)
         return EXIT_USAGE;
     }
     int ec = 0;
-    plait_store *s = open_ro(o, &ec);
+    plait_store *s = cli_open_index(o, &ec);
     if (!s) return ec;
     const char *name = o->argv[0];
     int glob = strpbrk(name, "*?[") != NULL;
@@ -264,7 +264,7 @@ int cmd_show(cli_opts *o)
         return EXIT_USAGE;
     }
     int ec = 0;
-    plait_store *s = open_ro(o, &ec);
+    plait_store *s = cli_open_index(o, &ec);
     if (!s) return ec;
     sqlite3 *db = plait_store_db(s);
     sqlite3_stmt *q;
@@ -322,7 +322,7 @@ int cmd_export(cli_opts *o)
         return EXIT_USAGE;
     }
     int ec = 0;
-    plait_store *s = open_ro(o, &ec);
+    plait_store *s = cli_open_index(o, &ec);
     if (!s) return ec;
     sqlite3 *db = plait_store_db(s);
     sqlite3_stmt *q;
