@@ -89,6 +89,14 @@ int cmd_status(cli_opts *o)
     json_object_set_new(st, "edges", json_integer(scalar(db, "SELECT count(*) FROM edges")));
     json_object_set_new(st, "edges_unresolved", json_integer(scalar(db, "SELECT count(*) FROM edges WHERE dst IS NULL")));
     json_object_set_new(st, "kinds", kinds);
+    json_t *ekinds = json_object(); /* per edge kind: how many, and how many found their target */
+    sqlite3_prepare_v2(db, "SELECT kind, count(*), count(dst) FROM edges GROUP BY kind ORDER BY kind", -1, &q, NULL);
+    while (sqlite3_step(q) == SQLITE_ROW)
+        json_object_set_new(ekinds, (const char *)sqlite3_column_text(q, 0),
+                            json_pack("{s:I, s:I}", "total", (json_int_t)sqlite3_column_int64(q, 1), "resolved",
+                                      (json_int_t)sqlite3_column_int64(q, 2)));
+    sqlite3_finalize(q);
+    json_object_set_new(st, "edge_kinds", ekinds);
     json_object_set_new(st, "files_with_diagnostics", json_integer(scalar(db, "SELECT count(DISTINCT path) FROM diagnostics")));
     sqlite3_prepare_v2(db, "SELECT path, severity, line, code, message FROM diagnostics ORDER BY severity = 'info', path, line LIMIT 20", -1, &q, NULL);
     while (sqlite3_step(q) == SQLITE_ROW) json_array_append_new(diags, row_json(q));
@@ -110,7 +118,11 @@ int cmd_status(cli_opts *o)
         json_t *v;
         printf("by kind:");
         json_object_foreach(kinds, k, v) printf(" %s %lld", k, json_integer_value(v));
-        printf("\nfiles with diagnostics: %lld\n", json_integer_value(json_object_get(st, "files_with_diagnostics")));
+        printf("\nedges:");
+        json_object_foreach(json_object_get(st, "edge_kinds"), k, v)
+            printf(" %s %lld/%lld", k, json_integer_value(json_object_get(v, "resolved")),
+                   json_integer_value(json_object_get(v, "total")));
+        printf(" (resolved/total)\nfiles with diagnostics: %lld\n", json_integer_value(json_object_get(st, "files_with_diagnostics")));
         size_t i;
         json_array_foreach(diags, i, v)
             printf("  %s %s:%lld [%s] %s\n", json_string_value(json_object_get(v, "severity")),
