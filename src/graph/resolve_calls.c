@@ -8,6 +8,8 @@
  *   "Self::f"          the same from the enclosing impl's self type (or trait)
  *   "<T as Tr>::f"     the method of trait Tr
  *   "self.m"           methods of the enclosing impl's self type, then of its traits
+ *   "(x: T).m"         methods of T, the type x was bound with (parameter, `let` annotation,
+ *                      `T::new(..)` or `T { .. }` initialiser)
  *   "x.m", ".m"        any receiver whose type is not known: methods named m anywhere,
  *                      `ambiguous`, given up past 8 candidates
  * A unique answer by path is `exact`; one found through the receiver's type `inferred`.
@@ -122,6 +124,17 @@ void rv_call(resolver *r, const char *caller, const char *target, const char *sc
     if (n > 1 && target[n - 1] == '!') {
         macro_call(r, caller, target, dst, conf);
         return;
+    }
+    if (target[0] == '(') { /* "(x: Type).m": the receiver's type is known from its binding */
+        const char *colon = strstr(target, ": "), *close = strstr(target, ").");
+        if (colon && close && colon < close) {
+            char *type = xstrndup(colon + 2, (size_t)(close - colon - 2)), tk[PLAIT_KEY_LEN];
+            const char *tconf;
+            rv_type(r, type, scope, tk, &tconf);
+            free(type);
+            if (tk[0] && method_of_type(r, tk, close + 2, dst, conf, "inferred")) return;
+            target = close + 1; /* not found through the type: fall back to the name */
+        }
     }
     const char *dot = strchr(target, '.');
     if (!dot) {

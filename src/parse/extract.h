@@ -16,7 +16,7 @@
 
 /* Bumped whenever extraction (or the edges built from it) changes for the same bytes; an index made by
  * another version re-parses every file once. */
-#define PLAIT_EXTRACTOR_VERSION "5"
+#define PLAIT_EXTRACTOR_VERSION "6"
 #include "core/xalloc.h"
 
 typedef enum {
@@ -72,7 +72,8 @@ typedef struct {
     plait_call_kind kind;
     char *target;           /* path as written ("f", "a::b::f", "Self::new", "<T as Tr>::m"), the
                              * method name for method calls, the macro path for macros */
-    char *receiver;         /* method calls: "self" or a plain identifier receiver, else NULL */
+    char *receiver;         /* method calls: "self", a plain identifier, or "(x: Type)" when the
+                             * identifier's type is known from its binding; else NULL */
     uint32_t line, byte;
 } plait_call;
 

@@ -49,6 +49,8 @@ typedef struct {
     uint32_t start;         /* byte offset of the first attribute or doc comment */
 } pending;
 
+struct local { char *name, *type; }; /* a name bound to a type in a function body */
+
 typedef struct {
     const char *src;
     size_t len;
@@ -58,9 +60,12 @@ typedef struct {
     int macro_depth;
     uint32_t macro_byte, macro_line; /* where the outermost macro being re-parsed starts */
     PLAIT_VEC(char *) generics;      /* per item: the type parameters in scope inside it */
+    PLAIT_VEC(struct local) locals;  /* typed bindings of the bodies being walked */
 } ctx;
 
 static void walk(ctx *c, TSNode container, const scope *s);
+static void bind_params(ctx *c, TSNode fn);
+static void unbind_locals(ctx *c, size_t mark);
 
 static char *text(ctx *c, TSNode n) { return xstrndup(c->src + ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n)); }
 static int is(TSNode n, const char *t) { return strcmp(ts_node_type(n), t) == 0; }
@@ -593,7 +598,12 @@ static void do_item(ctx *c, TSNode n, const scope *s, pending *p)
     if (!strcmp(t, "function_item") || !strcmp(t, "function_signature_item")) {
         int idx = add_named(c, s, s->assoc ? PLAIT_KIND_METHOD : PLAIT_KIND_FUNCTION, n, field(n, "name"), p);
         TSNode body = field(n, "body");
-        if (!ts_node_is_null(body)) walk_inside(c, body, s, idx, NULL, ASSOC_NONE, 1, NULL);
+        if (!ts_node_is_null(body)) {
+            size_t mark = c->locals.len;
+            bind_params(c, n);
+            walk_inside(c, body, s, idx, NULL, ASSOC_NONE, 1, NULL);
+            unbind_locals(c, mark);
+        }
     } else if (!strcmp(t, "struct_item") || !strcmp(t, "union_item")) {
         int idx = add_named(c, s, t[0] == 's' ? PLAIT_KIND_STRUCT : PLAIT_KIND_UNION, n, field(n, "name"), p);
         TSNode body = field(n, "body");
@@ -702,6 +712,71 @@ static void add_call(ctx *c, int caller, plait_call_kind kind, char *target, cha
 }
 
 static void record_call(ctx *c, TSNode n, int caller);
+static char *type_base(ctx *c, TSNode t);
+
+/* Receiver types for method calls: parameters, `let x: T`, `let x = T::new(..)` and
+ * `let x = T { .. }` bind a name to a type for the rest of the function body. */
+static void bind_local(ctx *c, TSNode pattern, char *type)
+{
+    if (!ts_node_is_null(pattern) && is(pattern, "mut_pattern") && ts_node_named_child_count(pattern))
+        pattern = ts_node_named_child(pattern, ts_node_named_child_count(pattern) - 1);
+    if (ts_node_is_null(pattern) || !is(pattern, "identifier") || !type || !*type || type[0] == '_') {
+        free(type);
+        return;
+    }
+    struct local l = {xstrndup(c->src + ts_node_start_byte(pattern), ts_node_end_byte(pattern) - ts_node_start_byte(pattern)), type};
+    PLAIT_VEC_PUSH(&c->locals, l);
+}
+
+static void unbind_locals(ctx *c, size_t mark)
+{
+    while (c->locals.len > mark) {
+        c->locals.len--;
+        free(c->locals.items[c->locals.len].name);
+        free(c->locals.items[c->locals.len].type);
+    }
+}
+
+static void bind_params(ctx *c, TSNode fn)
+{
+    TSNode ps = field(fn, "parameters");
+    uint32_t cnt = ts_node_is_null(ps) ? 0 : ts_node_named_child_count(ps);
+    for (uint32_t i = 0; i < cnt; i++) {
+        TSNode p = ts_node_named_child(ps, i), t = field(p, "type");
+        if (is(p, "parameter") && !ts_node_is_null(t)) bind_local(c, field(p, "pattern"), type_base(c, t));
+    }
+}
+
+/* The type a `let` binds: its annotation, else a constructor-looking initialiser. */
+static void bind_let(ctx *c, TSNode let)
+{
+    TSNode t = field(let, "type"), v = field(let, "value"), pat = field(let, "pattern");
+    if (!ts_node_is_null(t)) {
+        bind_local(c, pat, type_base(c, t));
+    } else if (!ts_node_is_null(v) && is(v, "struct_expression")) {
+        TSNode nm = field(v, "name");
+        if (!ts_node_is_null(nm)) bind_local(c, pat, rt_strip_generics(text(c, nm)));
+    } else if (!ts_node_is_null(v) && is(v, "call_expression")) {
+        TSNode f = field(v, "function");
+        if (!ts_node_is_null(f) && is(f, "scoped_identifier")) { /* Type::new(..): the path without its last segment */
+            TSNode path = field(f, "path");
+            if (!ts_node_is_null(path)) {
+                char *raw = text(c, path), *type = rt_strip_generics(raw);
+                free(raw);
+                const char *last = rt_last_segment(type);
+                if (*last >= 'A' && *last <= 'Z') bind_local(c, pat, type); /* types are CamelCase; modules are not */
+                else free(type);
+            }
+        }
+    }
+}
+
+static const char *local_type(ctx *c, const char *name)
+{
+    for (size_t i = c->locals.len; i-- > 0;)
+        if (!strcmp(c->locals.items[i].name, name)) return c->locals.items[i].type;
+    return NULL;
+}
 
 /* Collects the calls of a subtree parsed from macro arguments; `shift` maps its byte offsets
  * back into the file.  Subtrees with syntax errors are skipped: only what parses counts. */
@@ -801,6 +876,12 @@ static void record_call(ctx *c, TSNode n, int caller)
         char *receiver = NULL;
         if (!ts_node_is_null(recv) && (is(recv, "self") || is(recv, "identifier")))
             receiver = xstrndup(c->src + ts_node_start_byte(recv), ts_node_end_byte(recv) - ts_node_start_byte(recv));
+        const char *rt = receiver && strcmp(receiver, "self") ? local_type(c, receiver) : NULL;
+        if (rt) { /* "(x: Type)" tells the resolver which type's methods to look in */
+            char *typed = xasprintf("(%s: %s)", receiver, rt);
+            free(receiver);
+            receiver = typed;
+        }
         add_call(c, caller, PLAIT_CALL_METHOD,
                  xstrndup(c->src + ts_node_start_byte(name), ts_node_end_byte(name) - ts_node_start_byte(name)), receiver, n);
     }
@@ -837,6 +918,7 @@ static void walk(ctx *c, TSNode container, const scope *s)
                     record_call(c, ch, s->parent);
                     if (is(ch, "let_declaration") || is(ch, "type_cast_expression"))
                         collect_types(c, field(ch, "type"), s->parent, s->generics, 0);
+                    if (is(ch, "let_declaration")) bind_let(c, ch);
                 }
                 if (ts_node_child_count(ch) > 0) walk(c, ch, &inner);
             }
@@ -914,7 +996,7 @@ int plait_rust_extract(plait_rust_parser *p, const char *src, size_t len, plait_
     if (len > UINT32_MAX) return plait_error_set(PLAIT_EINVALID, "file too large for the parser (%zu bytes)", len);
     TSTree *tree = ts_parser_parse_string(p->ts, NULL, src, (uint32_t)len);
     if (!tree) return plait_error_set(PLAIT_ERR, "tree-sitter failed to parse");
-    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}};
+    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}, {0}};
     scope root = {.parent = -1, .path = "", .key = "", .module = "", .inline_dir = "", .inline_parent = -1, .generics = " "};
     TSNode rn = ts_tree_root_node(tree);
     walk(&c, rn, &root);
@@ -922,6 +1004,8 @@ int plait_rust_extract(plait_rust_parser *p, const char *src, size_t len, plait_
     assign_disambiguators(out);
     for (size_t i = 0; i < c.generics.len; i++) free(c.generics.items[i]);
     PLAIT_VEC_FREE(&c.generics);
+    unbind_locals(&c, 0);
+    PLAIT_VEC_FREE(&c.locals);
     uint32_t lines = 0;
     for (size_t i = 0; i < len; i++) lines += src[i] == '\n';
     out->n_lines = lines + (len && src[len - 1] != '\n');

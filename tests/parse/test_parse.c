@@ -126,6 +126,31 @@ static void test_syntax_errors_stay_local(void **state)
     plait_extract_free(&x);
 }
 
+static void test_calls_and_receiver_types(void **state)
+{
+    (void)state;
+    plait_extract x;
+    extract("fn f(b: &mut Bar<u8>) {\n"
+            "    let a = Foo::new();\n    a.run();\n    b.go();\n"
+            "    let c: m::Baz = make();\n    c.go();\n    let d = Qux { v: 1 };\n    d.go();\n"
+            "    unknown.go();\n    println!(\"{}\", inner(1));\n    self::g::<u8>();\n}\n", &x);
+    const char *want[][3] = {
+        {"0", "Foo::new", NULL}, {"1", "run", "(a: Foo)"}, {"1", "go", "(b: Bar)"}, {"0", "make", NULL},
+        {"1", "go", "(c: m::Baz)"}, {"1", "go", "(d: Qux)"}, {"1", "go", "unknown"}, {"2", "println", NULL},
+        {"0", "inner", NULL}, {"0", "self::g", NULL},
+    };
+    assert_int_equal(x.calls.len, sizeof want / sizeof *want);
+    for (size_t i = 0; i < x.calls.len; i++) {
+        const plait_call *k = &x.calls.items[i];
+        assert_int_equal(k->kind, atoi(want[i][0]));
+        assert_string_equal(k->target, want[i][1]);
+        if (want[i][2]) assert_string_equal(k->receiver, want[i][2]);
+        else assert_null(k->receiver);
+    }
+    assert_int_equal(x.calls.items[8].line, 10); /* a call inside macro arguments keeps its line */
+    plait_extract_free(&x);
+}
+
 static void test_text_helpers(void **state)
 {
     (void)state;
@@ -168,7 +193,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_items_and_paths), cmocka_unit_test(test_docs_attrs_visibility),
         cmocka_unit_test(test_use_trees_and_mods), cmocka_unit_test(test_syntax_errors_stay_local),
-        cmocka_unit_test(test_text_helpers), cmocka_unit_test(test_toml),
+        cmocka_unit_test(test_calls_and_receiver_types), cmocka_unit_test(test_text_helpers),
+        cmocka_unit_test(test_toml),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     plait_rust_parser_free(parser);
