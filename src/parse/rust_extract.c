@@ -755,7 +755,11 @@ static void bind_let(ctx *c, TSNode let)
         bind_local(c, pat, type_base(c, t));
     } else if (!ts_node_is_null(v) && is(v, "struct_expression")) {
         TSNode nm = field(v, "name");
-        if (!ts_node_is_null(nm)) bind_local(c, pat, rt_strip_generics(text(c, nm)));
+        if (!ts_node_is_null(nm)) {
+            char *raw = text(c, nm);
+            bind_local(c, pat, rt_strip_generics(raw));
+            free(raw);
+        }
     } else if (!ts_node_is_null(v) && is(v, "call_expression")) {
         TSNode f = field(v, "function");
         if (!ts_node_is_null(f) && is(f, "scoped_identifier")) { /* Type::new(..): the path without its last segment */
