@@ -108,8 +108,7 @@ static void add_calls(const plait_extract *x, plait_graph_file *g)
         if (c->kind == PLAIT_CALL_METHOD) target = own(g, xasprintf("%s.%s", c->receiver ? c->receiver : "", c->target));
         else if (c->kind == PLAIT_CALL_MACRO) target = own(g, xasprintf("%s!", c->target));
         else target = c->target;
-        const char *scope = caller->kind == PLAIT_KIND_FUNCTION ? caller->path : caller->scope;
-        add_edge(g, caller->key, NULL, "calls", PLAIT_CONF_EXACT, target, scope);
+        add_edge(g, caller->key, NULL, "calls", PLAIT_CONF_EXACT, target, NULL);
         g->edges.items[g->edges.len - 1].line = c->line;
     }
 }
@@ -158,18 +157,17 @@ void plait_graph_build(const plait_extract *x, const plait_mount *m, const plait
         const char *ek = it->kind == PLAIT_KIND_FIELD ? "has_field" : it->kind == PLAIT_KIND_VARIANT ? "has_variant" : "contains";
         add_edge(g, me->parent, me->key, ek, PLAIT_CONF_EXACT, NULL, NULL);
         if (it->kind == PLAIT_KIND_USE && it->target && strcmp(it->name, "_") != 0)
-            add_edge(g, me->key, NULL, "imports", PLAIT_CONF_EXACT, it->target, me->scope);
+            add_edge(g, me->key, NULL, "imports", PLAIT_CONF_EXACT, it->target, NULL);
         if (it->kind == PLAIT_KIND_IMPL) {
-            add_edge(g, me->key, NULL, "impl_for", PLAIT_CONF_EXACT, it->target, me->scope);
-            if (it->trait_path) add_edge(g, me->key, NULL, "implements", PLAIT_CONF_EXACT, it->trait_path, me->scope);
+            add_edge(g, me->key, NULL, "impl_for", PLAIT_CONF_EXACT, it->target, NULL);
+            if (it->trait_path) add_edge(g, me->key, NULL, "implements", PLAIT_CONF_EXACT, it->trait_path, NULL);
         }
     }
     add_calls(x, g);
     for (size_t i = 0; i < x->typerefs.len; i++) { /* references_type, named as written */
         const plait_typeref *t = &x->typerefs.items[i];
         const plait_node *from = &g->nodes.items[(size_t)t->item + 1];
-        const char *scope = from->kind == PLAIT_KIND_FUNCTION ? from->path : from->scope;
-        add_edge(g, from->key, NULL, "references_type", PLAIT_CONF_EXACT, t->path, scope);
+        add_edge(g, from->key, NULL, "references_type", PLAIT_CONF_EXACT, t->path, NULL);
         g->edges.items[g->edges.len - 1].line = t->line;
     }
 }

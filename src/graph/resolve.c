@@ -45,12 +45,16 @@ static int is_value_kind(const char *k)
 static int load(resolver *r)
 {
     sqlite3_stmt *q;
-    const char *sql = "SELECT key, kind, path, name, scope, target, parent, crate FROM nodes WHERE kind NOT IN "
-                      "('field') ORDER BY key";
+    const char *sql = "SELECT key, kind, path, name, scope, target, parent, crate FROM nodes ORDER BY key";
     if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK)
         return plait_error_set(PLAIT_EDB, "loading names: %s", sqlite3_errmsg(r->db));
     while (sqlite3_step(q) == SQLITE_ROW) {
         const char *key = col(q, 0), *kind = col(q, 1), *path = col(q, 2), *name = col(q, 3);
+        /* Edges do not store the scope their path was written in: a function's body looks
+         * names up from the function (its local items first), anything else from its scope. */
+        const char *esc = !strcmp(kind, "function") ? path : col(q, 4);
+        if (esc) plait_strmap_put(&r->edge_scope, key, xstrdup(esc));
+        if (!strcmp(kind, "field")) continue;
         if (!strcmp(kind, "use")) {
             const char *scope = col(q, 4), *target = col(q, 5);
             if (!scope || !target || !strcmp(name, "*") || !strcmp(name, "_")) continue;
@@ -256,6 +260,7 @@ static int pass(resolver *r, const char *kinds_sql, long *updated)
     free(sql);
     while (rc == PLAIT_OK && sqlite3_step(q) == SQLITE_ROW) {
         const char *kind = col(q, 1), *src = col(q, 2), *target = col(q, 3), *scope = col(q, 4);
+        if (!scope) scope = plait_strmap_get(&r->edge_scope, src);
         const char *old = col(q, 5), *oldc = col(q, 6), *conf;
         char dst[PLAIT_KEY_LEN];
         if (!strcmp(kind, "calls")) rv_call(r, src, target ? target : "", scope ? scope : "", dst, &conf);
@@ -326,7 +331,7 @@ int plait_graph_resolve(sqlite3 *db, long *updated)
     plait_strmap_free(&r.info);
     plait_strmap *vecs[] = {&r.types, &r.values, &r.macros, &r.methods, &r.type_methods, &r.trait_methods, &r.type_traits};
     for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++) free_vec_map(vecs[i]);
-    plait_strmap *strs[] = {&r.uses, &r.impl_type, &r.impl_trait};
+    plait_strmap *strs[] = {&r.uses, &r.impl_type, &r.impl_trait, &r.edge_scope};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free_str_map(strs[i]);
     plait_strmap_free(&r.crates);
     plait_strmap_free(&r.modules);

@@ -27,6 +27,7 @@ typedef struct {
     plait_strmap type_methods; /* "type key\x1fname" -> strvec of method keys of its impls */
     plait_strmap trait_methods;/* "trait key\x1fname" -> strvec of the trait's method keys */
     plait_strmap type_traits;  /* type key -> strvec of trait keys it implements */
+    plait_strmap edge_scope;   /* node key -> the scope its edges' paths are written in */
 } resolver;
 
 /* Adds key to the vector stored at map[k], creating it. */

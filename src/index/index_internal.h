@@ -54,6 +54,8 @@ typedef struct {
     int parsers_left;
     int in_tx, batch;
     int extractor_changed;           /* the index was made by another extractor version */
+    int structure_only;              /* PLAIT_BENCH_STRUCTURE_ONLY: no call/type/import edges */
+    const char *extractor;           /* the version string stored in meta "extractor" */
     plait_rust_parser *parser;       /* the writer's own, for re-mounts */
 } pipeline;
 

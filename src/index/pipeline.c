@@ -96,6 +96,7 @@ static void *parser_main(void *arg)
     pipeline *p = arg;
     pthread_setname_np(pthread_self(), "plait-parse"); /* names show in top, perf, gdb */
     plait_rust_parser *rp = plait_rust_parser_new();
+    if (rp) plait_rust_parser_set_refs(rp, !p->structure_only);
     plait_job *j;
     while ((j = plait_queue_pop(p->parse_q))) {
         if (j->state == JOB_PARSE && rp) {

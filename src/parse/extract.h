@@ -117,6 +117,10 @@ typedef struct plait_rust_parser plait_rust_parser;
 /* Allocates a parser; free with plait_rust_parser_free(). */
 plait_rust_parser *plait_rust_parser_new(void);
 void plait_rust_parser_free(plait_rust_parser *p);
+/* on = 0 leaves out what name resolution needs from bodies and signatures (call sites, type
+ * references, typed locals): only items, modules and impls are extracted.  The index
+ * benchmark uses it to measure what resolution costs; on is the default. */
+void plait_rust_parser_set_refs(plait_rust_parser *p, int on);
 /* Parses `src` (len bytes, valid UTF-8 expected: invalid bytes give a diagnostic, never a
  * crash) into *out, which the caller zero-initialises and later frees with
  * plait_extract_free().  Returns PLAIT_OK even when the file has syntax errors (they become

@@ -24,7 +24,7 @@ const TSLanguage *tree_sitter_rust(void);
 
 #define MAX_DEPTH 1500 /* syntactic nesting walked; deeper code gets a diagnostic */
 
-struct plait_rust_parser { TSParser *ts; };
+struct plait_rust_parser { TSParser *ts; int no_refs; };
 
 enum { ASSOC_NONE, ASSOC_TRAIT, ASSOC_IMPL, ASSOC_TRAIT_IMPL };
 
@@ -61,6 +61,7 @@ typedef struct {
     uint32_t macro_byte, macro_line; /* where the outermost macro being re-parsed starts */
     PLAIT_VEC(char *) generics;      /* per item: the type parameters in scope inside it */
     PLAIT_VEC(struct local) locals;  /* typed bindings of the bodies being walked */
+    int no_refs;                     /* items only: no call sites, type references, locals */
 } ctx;
 
 static void walk(ctx *c, TSNode container, const scope *s);
@@ -251,7 +252,7 @@ static void add_typeref(ctx *c, int item, const char *generics, char *path, TSNo
 /* Every named type inside a type expression (generic arguments and bounds included). */
 static void collect_types(ctx *c, TSNode n, int item, const char *generics, int depth)
 {
-    if (ts_node_is_null(n) || depth > 64) return;
+    if (ts_node_is_null(n) || depth > 64 || c->no_refs) return;
     if (is(n, "type_identifier") || is(n, "scoped_type_identifier")) {
         char *raw = rt_collapse(c->src + ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n));
         add_typeref(c, item, generics, rt_strip_generics(raw), n);
@@ -918,7 +919,7 @@ static void walk(ctx *c, TSNode container, const scope *s)
             if (is_item_type(t)) {
                 do_item(c, ch, &inner, &p);
             } else if (s->in_body || ts_node_has_error(ch) || ts_node_is_error(ch)) {
-                if (s->in_body && s->parent >= 0) {
+                if (s->in_body && s->parent >= 0 && !c->no_refs) {
                     record_call(c, ch, s->parent);
                     if (is(ch, "let_declaration") || is(ch, "type_cast_expression"))
                         collect_types(c, field(ch, "type"), s->parent, s->generics, 0);
@@ -947,6 +948,8 @@ plait_rust_parser *plait_rust_parser_new(void)
     }
     return p;
 }
+
+void plait_rust_parser_set_refs(plait_rust_parser *p, int on) { p->no_refs = !on; }
 
 void plait_rust_parser_free(plait_rust_parser *p)
 {
@@ -1000,7 +1003,7 @@ int plait_rust_extract(plait_rust_parser *p, const char *src, size_t len, plait_
     if (len > UINT32_MAX) return plait_error_set(PLAIT_EINVALID, "file too large for the parser (%zu bytes)", len);
     TSTree *tree = ts_parser_parse_string(p->ts, NULL, src, (uint32_t)len);
     if (!tree) return plait_error_set(PLAIT_ERR, "tree-sitter failed to parse");
-    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}, {0}};
+    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}, {0}, p->no_refs};
     scope root = {.parent = -1, .path = "", .key = "", .module = "", .inline_dir = "", .inline_parent = -1, .generics = " "};
     TSNode rn = ts_tree_root_node(tree);
     walk(&c, rn, &root);
