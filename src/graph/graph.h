@@ -60,10 +60,12 @@ int plait_graph_mod_candidates(const char *parent_rel, int parent_modrs, const c
 char *plait_graph_mods_to_json(const plait_extract *x);
 int plait_graph_mods_from_json(const char *json, plait_extract *into);
 
-/* Resolves every impl_for/implements edge in the database against the nodes it now holds:
- * the written path is looked up from the module it was written in, through that module's
- * items, its `use` imports, `crate::`/`self::`/`super::` and workspace crate names.  Only rows
- * whose answer changed are written.  *updated counts them. */
-int plait_graph_resolve(sqlite3 *db, long *updated);
+/* Resolves every edge that names its target by path (impl_for, implements, imports,
+ * references_type, calls) against the nodes the database now holds: the written path is
+ * looked up from the scope it was written in, through that scope's items, its `use` imports,
+ * `crate::`/`self::`/`super::` and workspace crate names (see resolve.c).  Answers are
+ * computed on `threads` threads; only rows whose answer changed are written, by the calling
+ * thread.  *updated counts them. */
+int plait_graph_resolve(sqlite3 *db, int threads, long *updated);
 
 #endif

@@ -15,6 +15,7 @@
 #include "graph/resolve_internal.h"
 #include "plait/error.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,38 +248,103 @@ void rv_index_methods(resolver *r)
     }
 }
 
-/* One pass over the edges of the given kinds: compute each answer, write what changed. */
-static int pass(resolver *r, const char *kinds_sql, long *updated)
+/* One row of a pass: the edge as stored and, once computed, its answer. */
+typedef struct {
+    sqlite3_int64 rowid;
+    char *kind, *src, *target, *scope, *old, *oldc;
+    char dst[PLAIT_KEY_LEN];
+    const char *conf;
+} edge_row;
+
+typedef struct {
+    resolver *r;
+    edge_row *rows;
+    size_t from, to;
+} pass_slice;
+
+typedef PLAIT_VEC(edge_row) edge_rows;
+
+static char *dup_col(sqlite3_stmt *q, int i) { return col(q, i) ? xstrdup(col(q, i)) : NULL; }
+
+static void answer(resolver *r, edge_row *e)
 {
-    sqlite3_stmt *q = NULL, *u = NULL;
+    const char *target = e->target ? e->target : "";
+    const char *scope = e->scope ? e->scope : plait_strmap_get(&r->edge_scope, e->src);
+    if (!scope) scope = "";
+    if (!strcmp(e->kind, "calls")) rv_call(r, e->src, target, scope, e->dst, &e->conf);
+    else if (!strcmp(e->kind, "imports")) rv_import(r, target, scope, e->dst, &e->conf);
+    else rv_type(r, target, scope, e->dst, &e->conf);
+}
+
+/* The resolver's tables are read-only while a pass computes, so slices run in parallel. */
+static void *answer_slice(void *arg)
+{
+    pass_slice *sl = arg;
+    for (size_t i = sl->from; i < sl->to; i++) answer(sl->r, &sl->rows[i]);
+    return NULL;
+}
+
+static int load_rows(resolver *r, const char *kinds_sql, edge_rows *rows)
+{
+    sqlite3_stmt *q = NULL;
     char *sql = xasprintf("SELECT rowid, kind, src, target_path, scope, dst, confidence FROM edges WHERE kind IN (%s) "
                           "ORDER BY rowid", kinds_sql);
-    int rc = PLAIT_OK;
-    if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK ||
+    int rc = sqlite3_prepare_v2(r->db, sql, -1, &q, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) return plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        edge_row e = {sqlite3_column_int64(q, 0), dup_col(q, 1), dup_col(q, 2), dup_col(q, 3), dup_col(q, 4),
+                      dup_col(q, 5), dup_col(q, 6), {0}, "exact"};
+        PLAIT_VEC_PUSH(rows, e);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? PLAIT_OK : plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+}
+
+/* One pass over the edges of the given kinds: load them, compute each answer (on `threads`
+ * threads), then write the rows whose answer changed. */
+static int pass(resolver *r, const char *kinds_sql, int threads, long *updated)
+{
+    edge_rows rows = {0};
+    int rc = load_rows(r, kinds_sql, &rows);
+    if (threads < 1) threads = 1;
+    if (threads > 8) threads = 8;
+    if (rows.len < 4096) threads = 1;
+    pthread_t tid[8];
+    pass_slice sl[8];
+    int started[8] = {0};
+    for (int t = 0; rc == PLAIT_OK && t < threads; t++) {
+        sl[t] = (pass_slice){r, rows.items, rows.len * (size_t)t / (size_t)threads, rows.len * (size_t)(t + 1) / (size_t)threads};
+        if (t > 0) started[t] = pthread_create(&tid[t], NULL, answer_slice, &sl[t]) == 0;
+        if (t > 0 && !started[t]) answer_slice(&sl[t]);
+    }
+    if (rc == PLAIT_OK) answer_slice(&sl[0]);
+    for (int t = 1; t < threads; t++)
+        if (started[t]) pthread_join(tid[t], NULL);
+
+    sqlite3_stmt *u = NULL;
+    if (rc == PLAIT_OK &&
         sqlite3_prepare_v2(r->db, "UPDATE edges SET dst = ?2, confidence = ?3 WHERE rowid = ?1", -1, &u, NULL) != SQLITE_OK)
         rc = plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
-    free(sql);
-    while (rc == PLAIT_OK && sqlite3_step(q) == SQLITE_ROW) {
-        const char *kind = col(q, 1), *src = col(q, 2), *target = col(q, 3), *scope = col(q, 4);
-        if (!scope) scope = plait_strmap_get(&r->edge_scope, src);
-        const char *old = col(q, 5), *oldc = col(q, 6), *conf;
-        char dst[PLAIT_KEY_LEN];
-        if (!strcmp(kind, "calls")) rv_call(r, src, target ? target : "", scope ? scope : "", dst, &conf);
-        else if (!strcmp(kind, "imports")) rv_import(r, target ? target : "", scope ? scope : "", dst, &conf);
-        else rv_type(r, target ? target : "", scope ? scope : "", dst, &conf);
-        if (dst[0] && !strcmp(kind, "impl_for")) free(plait_strmap_put(&r->impl_type, src, xstrdup(dst)));
-        if (dst[0] && !strcmp(kind, "implements")) free(plait_strmap_put(&r->impl_trait, src, xstrdup(dst)));
-        if (!strcmp(old ? old : "", dst) && !strcmp(oldc ? oldc : "", conf)) continue;
-        sqlite3_bind_int64(u, 1, sqlite3_column_int64(q, 0));
-        if (dst[0]) sqlite3_bind_text(u, 2, dst, -1, SQLITE_TRANSIENT);
+    for (size_t i = 0; rc == PLAIT_OK && i < rows.len; i++) {
+        edge_row *e = &rows.items[i];
+        if (e->dst[0] && !strcmp(e->kind, "impl_for")) free(plait_strmap_put(&r->impl_type, e->src, xstrdup(e->dst)));
+        if (e->dst[0] && !strcmp(e->kind, "implements")) free(plait_strmap_put(&r->impl_trait, e->src, xstrdup(e->dst)));
+        if (!strcmp(e->old ? e->old : "", e->dst) && !strcmp(e->oldc ? e->oldc : "", e->conf)) continue;
+        sqlite3_bind_int64(u, 1, e->rowid);
+        if (e->dst[0]) sqlite3_bind_text(u, 2, e->dst, -1, SQLITE_STATIC);
         else sqlite3_bind_null(u, 2);
-        sqlite3_bind_text(u, 3, conf, -1, SQLITE_STATIC);
+        sqlite3_bind_text(u, 3, e->conf, -1, SQLITE_STATIC);
         if (sqlite3_step(u) != SQLITE_DONE) rc = plait_error_set(PLAIT_EDB, "updating an edge: %s", sqlite3_errmsg(r->db));
         sqlite3_reset(u);
         (*updated)++;
     }
-    sqlite3_finalize(q);
     sqlite3_finalize(u);
+    for (size_t i = 0; i < rows.len; i++) {
+        edge_row *e = &rows.items[i];
+        free(e->kind), free(e->src), free(e->target), free(e->scope), free(e->old), free(e->oldc);
+    }
+    PLAIT_VEC_FREE(&rows);
     return rc;
 }
 
@@ -303,7 +369,7 @@ static void free_str_map(plait_strmap *m)
     plait_strmap_free(m);
 }
 
-int plait_graph_resolve(sqlite3 *db, long *updated)
+int plait_graph_resolve(sqlite3 *db, int threads, long *updated)
 {
     resolver r;
     memset(&r, 0, sizeof r);
@@ -311,10 +377,10 @@ int plait_graph_resolve(sqlite3 *db, long *updated)
     *updated = 0;
     int rc = load(&r);
     /* types first: call sites need to know which impls belong to which type */
-    if (rc == PLAIT_OK) rc = pass(&r, "'impl_for','implements','imports','references_type'", updated);
+    if (rc == PLAIT_OK) rc = pass(&r, "'impl_for','implements','imports','references_type'", threads, updated);
     if (rc == PLAIT_OK) {
         rv_index_methods(&r);
-        rc = pass(&r, "'calls'", updated);
+        rc = pass(&r, "'calls'", threads, updated);
     }
     size_t pos = 0;
     void *v;

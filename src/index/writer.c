@@ -599,7 +599,8 @@ int plait_index_finish(pipeline *p, int interrupted)
     p->stats->phase_settle = (double)(plait_now_ns() - t) / 1e9;
     if (rc == PLAIT_OK && p->stats->changed) {
         t = plait_now_ns();
-        if (!p->structure_only && (rc = ensure_tx(p)) == PLAIT_OK) rc = plait_graph_resolve(plait_store_db(p->store), &p->stats->edges_resolved);
+        if (!p->structure_only && (rc = ensure_tx(p)) == PLAIT_OK) 
+            rc = plait_graph_resolve(plait_store_db(p->store), p->opts->jobs, &p->stats->edges_resolved);
         p->stats->phase_resolve = (double)(plait_now_ns() - t) / 1e9;
         t = plait_now_ns();
         /* CREATE INDEX sorts with helper threads when allowed; the parsers are done by now */
