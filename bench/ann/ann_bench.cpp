@@ -18,6 +18,7 @@ extern "C" {
 }
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -62,30 +63,53 @@ static void make_data(Data &d, uint64_t seed)
     d.queries.assign(all.begin() + d.n * d.dim, all.end());
 }
 
-static void ground_truth(Data &d)
+static void gt_one(Data &d, const vx_kernels *k, size_t q)
+{
+    std::vector<std::pair<float, int>> best;
+    const float *qv = &d.queries[q * d.dim];
+    for (size_t i = 0; i < d.n; i++) {
+        float dist = k->l2_f32(qv, &d.base[i * d.dim], d.dim);
+        if (best.size() < 10) {
+            best.push_back({dist, (int)i});
+            std::push_heap(best.begin(), best.end());
+        } else if (dist < best.front().first) {
+            std::pop_heap(best.begin(), best.end());
+            best.back() = {dist, (int)i};
+            std::push_heap(best.begin(), best.end());
+        }
+    }
+    std::sort_heap(best.begin(), best.end());
+    for (int j = 0; j < 10; j++) d.gt[q * 10 + j] = best[j].second;
+}
+
+// Exact top-10 by brute force.  The anchor (ms per query) is timed on the first up to 100
+// queries on one thread; the rest of the ground truth is computed on `threads` threads.
+static void ground_truth(Data &d, int threads)
 {
     const vx_kernels *k = vx_kernels_best();
     d.gt.resize(d.nq * 10);
-    std::vector<std::pair<float, int>> best;
+    size_t timed = std::min<size_t>(d.nq, 100);
     auto t0 = clk::now();
-    for (size_t q = 0; q < d.nq; q++) {
-        best.clear();
-        const float *qv = &d.queries[q * d.dim];
-        for (size_t i = 0; i < d.n; i++) {
-            float dist = k->l2_f32(qv, &d.base[i * d.dim], d.dim);
-            if (best.size() < 10) {
-                best.push_back({dist, (int)i});
-                std::push_heap(best.begin(), best.end());
-            } else if (dist < best.front().first) {
-                std::pop_heap(best.begin(), best.end());
-                best.back() = {dist, (int)i};
-                std::push_heap(best.begin(), best.end());
-            }
-        }
-        std::sort_heap(best.begin(), best.end());
-        for (int j = 0; j < 10; j++) d.gt[q * 10 + j] = best[j].second;
-    }
-    d.brute_ms = secs(t0) * 1000.0 / (double)d.nq;
+    for (size_t q = 0; q < timed; q++) gt_one(d, k, q);
+    d.brute_ms = secs(t0) * 1000.0 / (double)timed;
+    std::atomic<size_t> next{timed};
+    auto work = [&]() {
+        for (size_t q; (q = next++) < d.nq;) gt_one(d, k, q);
+    };
+    std::vector<std::thread> ts;
+    for (int t = 1; t < threads; t++) ts.emplace_back(work);
+    work();
+    for (auto &t : ts) t.join();
+}
+
+// Process CPU time (user + system, all threads): with other work on the machine the wall
+// time of a 2-thread build depends on what else runs; the CPU time shows the build's own
+// cost and its parallel overhead (2-thread CPU time vs 1-thread).
+static double cpu_secs()
+{
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    return (double)r.ru_utime.tv_sec + r.ru_utime.tv_usec * 1e-6 + (double)r.ru_stime.tv_sec + r.ru_stime.tv_usec * 1e-6;
 }
 
 static long rss_bytes()
@@ -204,20 +228,31 @@ static double recall(const Data &d, size_t q, const int64_t *got)
     return hit / 10.0;
 }
 
-static void run(Engine &e, const Data &d, int M, int threads, bool sweep, const std::vector<size_t> &efs)
+static const char *HEAD = "%-9s %-14s %3s %4s %9s %8s %8s %5s %9s %10s\n";
+
+static void header()
+{
+    printf(HEAD, "data", "index", "M", "thr", "build_s", "cpu_s", "mem_MB", "ef", "recall@10", "QPS");
+}
+
+// Builds (timed: wall, process CPU, RSS growth); with sweep, answers the queries at each ef.
+// Returns the build's wall and CPU seconds.
+static std::pair<double, double> run(Engine &e, const Data &d, int M, int threads, bool sweep,
+                                     const std::vector<size_t> &efs)
 {
     malloc_trim(0);
     long r0 = rss_bytes();
+    double c0 = cpu_secs();
     auto t0 = clk::now();
     e.build(d, M, threads);
-    double bt = secs(t0);
+    double bt = secs(t0), ct = cpu_secs() - c0;
     long mem = rss_bytes() - r0;
     if (!sweep) {
-        printf("%-9s %-14s %3d %4d %9.2f %8.1f %5s %9s %10s\n", d.kind.c_str(), e.name.c_str(), M, threads, bt,
-               mem / 1048576.0, "-", "-", "-");
+        printf("%-9s %-14s %3d %4d %9.2f %8.2f %8.1f %5s %9s %10s\n", d.kind.c_str(), e.name.c_str(), M, threads, bt,
+               ct, mem / 1048576.0, "-", "-", "-");
         fflush(stdout);
         e.release();
-        return;
+        return {bt, ct};
     }
     int64_t out[10];
     for (size_t ef : efs) {
@@ -230,11 +265,12 @@ static void run(Engine &e, const Data &d, int M, int threads, bool sweep, const 
             rec += recall(d, q, out);
         }
         double qt = secs(q0);
-        printf("%-9s %-14s %3d %4d %9.2f %8.1f %5zu %9.4f %10.0f\n", d.kind.c_str(), e.name.c_str(), M, threads, bt,
-               mem / 1048576.0, ef, rec / (double)d.nq, (double)d.nq / qt);
+        printf("%-9s %-14s %3d %4d %9.2f %8.2f %8.1f %5zu %9.4f %10.0f\n", d.kind.c_str(), e.name.c_str(), M, threads,
+               bt, ct, mem / 1048576.0, ef, rec / (double)d.nq, (double)d.nq / qt);
         fflush(stdout);
     }
     e.release();
+    return {bt, ct};
 }
 
 static std::vector<std::string> split(const char *s)
@@ -259,11 +295,25 @@ int main(int argc, char **argv)
     std::vector<int> Ms = {16, 32}, faissMs;
     std::vector<std::string> singleLibs;
     std::vector<size_t> efs = {10, 20, 40, 80, 120, 200, 400};
-    bool single = false, int8 = false;
+    bool single = false, int8 = false, faissLast = false;
+    int reps = 0;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : "";
-        if (a == "--n") n = strtoul(v, nullptr, 10), i++;
+        if (a == "--preset" && std::string(v) == "1m") {
+            // The 1M configuration: clustered 1,000,000 x 384-d, 1,000 queries, M 16,
+            // efConstruction 200, a reduced ef sweep, plait / hnswlib / FAISS IndexHNSWFlat
+            // built on 2 threads, queries one at a time on one thread; FAISS (the slowest
+            // build by far) runs last so the other rows are printed even if it is cut short.
+            // Later options override these.
+            n = 1000000, nq = 1000, dim = 384, threads = 2;
+            kinds = {"clustered"};
+            libs = {"plait", "hnswlib", "faiss"};
+            Ms = {16};
+            efs = {10, 40, 100, 200, 400};
+            faissLast = true;
+            i++;
+        } else if (a == "--n") n = strtoul(v, nullptr, 10), i++;
         else if (a == "--queries") nq = strtoul(v, nullptr, 10), i++;
         else if (a == "--dim") dim = strtoul(v, nullptr, 10), i++;
         else if (a == "--threads") threads = atoi(v), i++;
@@ -283,12 +333,17 @@ int main(int argc, char **argv)
             efs.clear();
             for (auto &s : split(v)) efs.push_back(strtoul(s.c_str(), nullptr, 10));
             i++;
-        } else if (a == "--single") single = true;   // also time 1-thread builds (M = first)
+        } else if (a == "--build-reps") { // interleaved build-only rounds at 1 and T threads
+            reps = atoi(v);
+            i++;
+        } else if (a == "--faiss-last") faissLast = true;
+        else if (a == "--single") single = true;   // also time 1-thread builds (M = first)
         else if (a == "--int8") int8 = true;         // also plait int8 / int8+rerank (M = first)
         else {
-            fprintf(stderr, "usage: ann_bench [--n N] [--queries Q] [--dim D] [--threads T] [--data clustered,uniform]\n"
-                            "  [--libs plait,hnswlib,faiss] [--M 16,32] [--faiss-M 16] [--ef 10,...] [--single]\n"
-                            "  [--single-libs plait,hnswlib] [--int8]\n");
+            fprintf(stderr, "usage: ann_bench [--preset 1m] [--n N] [--queries Q] [--dim D] [--threads T]\n"
+                            "  [--data clustered,uniform] [--libs plait,hnswlib,faiss] [--M 16,32] [--faiss-M 16]\n"
+                            "  [--ef 10,...] [--single] [--single-libs plait,hnswlib] [--int8] [--build-reps R]\n"
+                            "  [--faiss-last]\n");
             return 2;
         }
     }
@@ -302,15 +357,18 @@ int main(int argc, char **argv)
         d.nq = nq;
         d.dim = dim;
         make_data(d, 2024);
-        ground_truth(d);
+        ground_truth(d, threads);
         printf("# %s: brute-force scan %.2f ms/query (%.0f QPS, recall 1.0)\n", kind.c_str(), d.brute_ms, 1000.0 / d.brute_ms);
-        printf("%-9s %-14s %3s %4s %9s %8s %5s %9s %10s\n", "data", "index", "M", "thr", "build_s", "mem_MB", "ef",
-               "recall@10", "QPS");
+        header();
+        auto engine = [](const std::string &l) {
+            return l == "plait" ? plait_engine(PLAIT_VSTORE_F32, 0) : l == "hnswlib" ? hnswlib_engine() : faiss_engine();
+        };
         for (int M : Ms)
             for (auto &l : libs) {
-                if (l == "faiss" && !faissMs.empty() && std::find(faissMs.begin(), faissMs.end(), M) == faissMs.end())
+                if (l == "faiss" && (faissLast ||
+                                     (!faissMs.empty() && std::find(faissMs.begin(), faissMs.end(), M) == faissMs.end())))
                     continue;
-                Engine e = l == "plait" ? plait_engine(PLAIT_VSTORE_F32, 0) : l == "hnswlib" ? hnswlib_engine() : faiss_engine();
+                Engine e = engine(l);
                 run(e, d, M, threads, true, efs);
             }
         if (int8) {
@@ -318,11 +376,46 @@ int main(int argc, char **argv)
             run(a, d, Ms[0], threads, true, efs);
             run(b, d, Ms[0], threads, true, efs);
         }
+        auto &blibs = singleLibs.empty() ? libs : singleLibs;
         if (single)
-            for (auto &l : singleLibs.empty() ? libs : singleLibs) {
-                Engine e = l == "plait" ? plait_engine(PLAIT_VSTORE_F32, 0) : l == "hnswlib" ? hnswlib_engine() : faiss_engine();
+            for (auto &l : blibs) {
+                Engine e = engine(l);
                 run(e, d, Ms[0], 1, false, efs);
             }
+        if (reps > 0) {
+            // Build-only rounds, interleaved (lib A 1 thr, A T thr, lib B 1 thr, B T thr, then
+            // again), so a burst of load from elsewhere hits every library alike; then the best
+            // and the median of the rounds for each.
+            printf("# %d interleaved build rounds at 1 and %d threads (M %d)\n", reps, threads, Ms[0]);
+            header();
+            std::vector<std::vector<std::pair<double, double>>> got(blibs.size() * 2);
+            for (int r = 0; r < reps; r++)
+                for (size_t li = 0; li < blibs.size(); li++)
+                    for (int ti = 0; ti < 2; ti++) {
+                        Engine e = engine(blibs[li]);
+                        got[li * 2 + ti].push_back(run(e, d, Ms[0], ti ? threads : 1, false, efs));
+                    }
+            printf("# builds over %d rounds: wall best / median, CPU best / median (s)\n", reps);
+            for (size_t li = 0; li < blibs.size(); li++)
+                for (int ti = 0; ti < 2; ti++) {
+                    auto v = got[li * 2 + ti];
+                    std::vector<double> w, c;
+                    for (auto &x : v) w.push_back(x.first), c.push_back(x.second);
+                    std::sort(w.begin(), w.end());
+                    std::sort(c.begin(), c.end());
+                    printf("# %-9s %-8s thr %d: wall %7.2f / %7.2f   cpu %7.2f / %7.2f\n", d.kind.c_str(),
+                           blibs[li].c_str(), ti ? threads : 1, w[0], w[w.size() / 2], c[0], c[c.size() / 2]);
+                }
+            fflush(stdout);
+        }
+        if (faissLast && std::find(libs.begin(), libs.end(), "faiss") != libs.end()) {
+            header();
+            for (int M : Ms) {
+                if (!faissMs.empty() && std::find(faissMs.begin(), faissMs.end(), M) == faissMs.end()) continue;
+                Engine e = faiss_engine();
+                run(e, d, M, threads, true, efs);
+            }
+        }
     }
     return 0;
 }

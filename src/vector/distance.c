@@ -74,7 +74,22 @@ static float p_dot_f32_i8b(const float *a, const int8_t *b, const uint8_t *bits,
     return s0 + 0.5f * s1;
 }
 
-static const vx_kernels k_portable = {"portable", p_dot_f32, p_l2_f32, p_dot_f32_i8, p_dot_i8, p_dot_f32_i8b};
+static int64_t p_dot_i16_i9(const int16_t *q, const int8_t *b, const uint8_t *bits, size_t n)
+{
+    int64_t s = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        unsigned m = bits[i >> 3];
+        int32_t t = 0; /* 8 products of |q| <= 32768 and |2b + bit| <= 255 fit easily */
+        for (unsigned j = 0; j < 8; j++) t += (int32_t)q[i + j] * (2 * (int32_t)b[i + j] + (int32_t)((m >> j) & 1));
+        s += t;
+    }
+    for (; i < n; i++) s += (int32_t)q[i] * (2 * (int32_t)b[i] + (int32_t)((bits[i >> 3] >> (i & 7)) & 1));
+    return s;
+}
+
+static const vx_kernels k_portable = {"portable", p_dot_f32, p_l2_f32, p_dot_f32_i8, p_dot_i8, p_dot_f32_i8b,
+                                      p_dot_i16_i9};
 
 const vx_kernels *vx_kernels_portable(void) { return &k_portable; }
 
@@ -191,7 +206,38 @@ T_AVX2 static float a2_dot_f32_i8b(const float *a, const int8_t *b, const uint8_
     return s + 0.5f * t;
 }
 
-static const vx_kernels k_avx2 = {"avx2", a2_dot_f32, a2_l2_f32, a2_dot_f32_i8, a2_dot_i8, a2_dot_f32_i8b};
+/* Per 16 elements: widen the codes to int16, double them, add the refinement bits (a
+ * compare against one bit per lane gives -1, subtracted), then pmaddwd with the int16 query.
+ * int32 lanes take 64 steps (2 products of <= 32768 * 255 each) before they are widened. */
+T_AVX2 static int64_t a2_dot_i16_i9(const int16_t *q, const int8_t *b, const uint8_t *bits, size_t n)
+{
+    const __m256i sel = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
+                                          16384, (short)0x8000);
+    __m256i acc = _mm256_setzero_si256();
+    size_t i = 0;
+    while (i + 16 <= n) {
+        size_t end = i + 1024 < n ? i + 1024 : n;
+        __m256i s = _mm256_setzero_si256();
+        for (; i + 16 <= end; i += 16) {
+            __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)));
+            uint16_t bm;
+            memcpy(&bm, bits + (i >> 3), 2);
+            __m256i m = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)bm), sel), sel);
+            v = _mm256_sub_epi16(_mm256_add_epi16(v, v), m);
+            s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(q + i)), v));
+        }
+        acc = _mm256_add_epi64(acc, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(s)));
+        acc = _mm256_add_epi64(acc, _mm256_cvtepi32_epi64(_mm256_extracti128_si256(s, 1)));
+    }
+    int64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)lanes, acc);
+    int64_t r = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    for (; i < n; i++) r += (int32_t)q[i] * (2 * (int32_t)b[i] + (int32_t)((bits[i >> 3] >> (i & 7)) & 1));
+    return r;
+}
+
+static const vx_kernels k_avx2 = {"avx2", a2_dot_f32, a2_l2_f32, a2_dot_f32_i8, a2_dot_i8, a2_dot_f32_i8b,
+                                  a2_dot_i16_i9};
 
 /* ---- AVX-512 F + BW + VL: masked loads take the tails without a scalar loop ---- */
 #define T_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
@@ -280,7 +326,43 @@ T_AVX512 static float a5_dot_f32_i8b(const float *a, const int8_t *b, const uint
     return _mm512_reduce_add_ps(s0) + 0.5f * _mm512_reduce_add_ps(s1);
 }
 
-static const vx_kernels k_avx512 = {"avx512", a5_dot_f32, a5_l2_f32, a5_dot_f32_i8, a5_dot_i8, a5_dot_f32_i8b};
+/* 32 elements per step; the refinement bits are a 32-bit mask register driving a masked
+ * subtract of -1; int32 lanes take 64 steps before they are widened to int64. */
+T_AVX512 static int64_t a5_dot_i16_i9(const int16_t *q, const int8_t *b, const uint8_t *bits, size_t n)
+{
+    const __m512i minus1 = _mm512_set1_epi16(-1);
+    __m512i acc = _mm512_setzero_si512();
+    size_t i = 0;
+    while (i < n) {
+        size_t end = i + 2048 < n ? i + 2048 : n;
+        __m512i s = _mm512_setzero_si512();
+        for (; i + 32 <= end; i += 32) {
+            __m512i v = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i)));
+            uint32_t bm;
+            memcpy(&bm, bits + (i >> 3), 4);
+            v = _mm512_add_epi16(v, v);
+            v = _mm512_mask_sub_epi16(v, (__mmask32)bm, v, minus1);
+            s = _mm512_add_epi32(s, _mm512_madd_epi16(_mm512_loadu_si512(q + i), v));
+        }
+        if (i < end) { /* the last, partial step: masked loads, only the bytes of bits that exist */
+            size_t left = end - i;
+            __mmask32 m = (__mmask32)((1u << left) - 1);
+            uint32_t bm = 0;
+            memcpy(&bm, bits + (i >> 3), (left + 7) / 8);
+            __m512i v = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, b + i));
+            v = _mm512_add_epi16(v, v);
+            v = _mm512_mask_sub_epi16(v, (__mmask32)bm & m, v, minus1);
+            s = _mm512_add_epi32(s, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(m, q + i), v));
+            i = end;
+        }
+        acc = _mm512_add_epi64(acc, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(s)));
+        acc = _mm512_add_epi64(acc, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(s, 1)));
+    }
+    return _mm512_reduce_add_epi64(acc);
+}
+
+static const vx_kernels k_avx512 = {"avx512", a5_dot_f32, a5_l2_f32, a5_dot_f32_i8, a5_dot_i8, a5_dot_f32_i8b,
+                                    a5_dot_i16_i9};
 
 const vx_kernels *vx_kernels_avx2(void)
 {

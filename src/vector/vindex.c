@@ -107,14 +107,13 @@ static void unlock_mutators(plait_vindex *ix)
     pthread_rwlock_unlock(&ix->struct_lock);
 }
 
-int plait_vindex_add(plait_vindex *ix, uint64_t label, const float *vec)
+/* One insert with the caller's workspace: a batch worker keeps one for its whole share, so
+ * its visited marks and heaps stay in that core's cache instead of moving between threads
+ * through the pool. */
+static int add_with(plait_vindex *ix, vx_work *w, uint64_t label, const float *vec)
 {
-    vx_work *w = vx_work_get(ix);
     const float *v = prepare_vector(ix, vec, w->qbuf);
-    if (!v) {
-        vx_work_put(ix, w);
-        return plait_error_last_code();
-    }
+    if (!v) return plait_error_last_code();
     lock_mutators(ix);
     uint32_t id = vx_slot_alloc(ix);
     vx_node *n = vx_rec(ix, id);
@@ -141,9 +140,16 @@ int plait_vindex_add(plait_vindex *ix, uint64_t label, const float *vec)
     }
     vx_map_unlock(ix, label);
     unlock_mutators(ix);
-    vx_work_put(ix, w);
     if (old != VX_NONE) vx_maybe_compact(ix);
     return PLAIT_OK;
+}
+
+int plait_vindex_add(plait_vindex *ix, uint64_t label, const float *vec)
+{
+    vx_work *w = vx_work_get(ix);
+    int rc = add_with(ix, w, label, vec);
+    vx_work_put(ix, w);
+    return rc;
 }
 
 int plait_vindex_remove(plait_vindex *ix, uint64_t label)
@@ -206,12 +212,16 @@ static double estimate_selectivity(plait_vindex *ix, const vx_filter *f, uint32_
 static void scan_allowed(plait_vindex *ix, vx_work *w, const float *q, size_t k, const vx_filter *f)
 {
     uint32_t nslots = atomic_load_explicit(&ix->nslots, memory_order_acquire);
+    /* int8 without float copies: the codes are all there is; prepare the query once. */
+    int codes = ix->p.storage == PLAIT_VSTORE_INT8 && !ix->fchunks;
+    vx_query pq;
+    if (codes) vx_query_prepare(ix, &pq, q, w);
     w->res.len = 0;
     for (uint32_t id = 0; id < nslots; id++) {
         vx_node *n = vx_rec(ix, id);
         if (atomic_load_explicit(&n->flags, memory_order_acquire) & f->skip_flags) continue;
         if (!f->allow(n->label, f->ctx)) continue;
-        float d = vx_dist_exact(ix, q, id);
+        float d = codes ? vx_dist_q(ix, &pq, n) : vx_dist_exact(ix, q, id);
         if (w->res.len < k || d < w->res.items[0].d) {
             vx_heap_push_max(&w->res, d, id);
             if (w->res.len > k) vx_heap_pop_max(&w->res);
@@ -298,10 +308,11 @@ typedef struct {
 static void *batch_worker(void *arg)
 {
     batch_job *j = arg;
+    vx_work *w = vx_work_get(j->ix);
     for (;;) {
         size_t i = atomic_fetch_add(&j->next, 1);
         if (i >= j->n || atomic_load(&j->failed)) break;
-        int rc = plait_vindex_add(j->ix, j->labels[i], j->vecs + i * j->ix->p.dim);
+        int rc = add_with(j->ix, w, j->labels[i], j->vecs + i * j->ix->p.dim);
         if (rc) {
             /* The message is thread-local: carry it to the calling thread. */
             pthread_mutex_lock(&j->err_lock);
@@ -313,6 +324,7 @@ static void *batch_worker(void *arg)
             atomic_store(&j->failed, 1);
         }
     }
+    vx_work_put(j->ix, w);
     return NULL;
 }
 
@@ -328,6 +340,7 @@ int plait_vindex_add_batch(plait_vindex *ix, const uint64_t *labels, const float
     if (nthreads > n) nthreads = n ? (unsigned)n : 1;
     /* int8: the first batch large enough trains the centroids the codes are residuals of. */
     vx_train_centroids(ix, vecs, n);
+    vx_reserve(ix, n);
     batch_job j = {.ix = ix, .labels = labels, .vecs = vecs, .n = n};
     pthread_mutex_init(&j.err_lock, NULL);
     pthread_t *t = xcalloc(nthreads, sizeof *t);

@@ -82,6 +82,7 @@ typedef struct vx_work {
     uint32_t *ids;
     size_t nids, capids;
     float *qbuf; /* prepared (normalised) query */
+    int16_t *qi; /* int8: the query quantised to int16 (dim) */
     float *cdot; /* int8: per-centroid <query, centroid>, NaN until computed */
     size_t ncdot;
     struct vx_work *next;
@@ -94,6 +95,8 @@ typedef struct {
     float sum;   /* int8: sum of the query's components */
     float *cdot; /* int8: lazily filled <v, centroid c> cache (NaN = not yet), or NULL */
     const float *cent; /* int8: the centroids when the query was prepared, or NULL */
+    const int16_t *qi; /* int8: v quantised, v ~ qscale * qi (NULL: use the float kernel) */
+    float qscale;
 } vx_query;
 
 /* int8 payload (format 2): scale f32, norm2 f32 (of the reconstruction), centroid u32
@@ -114,6 +117,7 @@ typedef struct {
 struct plait_vindex {
     plait_vindex_params p;
     uint32_t M0, vec_off, payload, rec_size;
+    uint32_t pf_end; /* the layer search prefetches record bytes [vec_off, pf_end) */
     double level_mult;
     const vx_kernels *k;
 
@@ -150,6 +154,9 @@ struct plait_vindex {
 int vx_index_alloc(plait_vindex **out, const plait_vindex_params *p);
 void vx_index_release(plait_vindex *ix);
 uint32_t vx_slot_alloc(plait_vindex *ix); /* a fresh or reused slot, zeroed header */
+/* Allocates the chunks `more` new slots will need now, so that a batch's threads never
+ * wait on grow_lock while one of them allocates and clears a chunk. */
+void vx_reserve(plait_vindex *ix, size_t more);
 void vx_slot_free_push(plait_vindex *ix, uint32_t id); /* caller holds grow_lock */
 
 static inline vx_node *vx_rec(const plait_vindex *ix, uint32_t id)

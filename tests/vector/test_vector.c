@@ -24,6 +24,7 @@ static void check_family(const vx_kernels *k)
     uint64_t s = 7;
     float a[517], b[517];
     int8_t x[517], y[517];
+    int16_t qi[517];
     uint8_t bits[65];
     for (size_t n = 0; n <= 517; n = n < 40 ? n + 1 : n + 37) {
         for (size_t i = 0; i < sizeof bits; i++) bits[i] = (uint8_t)vt_next(&s);
@@ -39,6 +40,26 @@ static void check_family(const vx_kernels *k)
         assert_true(fabs(k->dot_f32_i8(a, x, n) - ref->dot_f32_i8(a, x, n)) <= tol * 127);
         assert_int_equal(k->dot_i8(x, y, n), ref->dot_i8(x, y, n));
         assert_true(fabs(k->dot_f32_i8b(a, x, bits, n) - ref->dot_f32_i8b(a, x, bits, n)) <= tol * 128);
+        /* The int16-query kernel is integer arithmetic: every family gives the same sum. */
+        for (size_t i = 0; i < n; i++) qi[i] = (int16_t)(vt_next(&s) % 65535 - 32767);
+        assert_true(k->dot_i16_i9(qi, x, bits, n) == ref->dot_i16_i9(qi, x, bits, n));
+    }
+    /* Extremes (|q| 32767, codes -127 / 127, every bit set) over a length that crosses the
+     * int32 widening blocks of the SIMD families, against a direct int64 sum. */
+    static int16_t bq[5000];
+    static int8_t bx[5000];
+    static uint8_t bb[625];
+    for (int pass = 0; pass < 3; pass++) {
+        memset(bb, pass == 2 ? 0x5a : 0xff, sizeof bb);
+        for (size_t i = 0; i < 5000; i++) {
+            bq[i] = pass == 2 ? (int16_t)(vt_next(&s) % 65535 - 32767) : pass ? -32767 : 32767;
+            bx[i] = pass == 2 ? (int8_t)(vt_next(&s) % 255 - 127) : 127;
+        }
+        for (size_t n = 4990; n <= 5000; n += 3) {
+            int64_t e = 0;
+            for (size_t i = 0; i < n; i++) e += (int64_t)bq[i] * (2 * bx[i] + ((bb[i >> 3] >> (i & 7)) & 1));
+            assert_true(k->dot_i16_i9(bq, bx, bb, n) == e);
+        }
     }
     /* The refinement-bit kernel against a direct double sum. */
     double e = 0;
