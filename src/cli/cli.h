@@ -14,6 +14,12 @@ typedef struct {
     int limit;
     int depth;                 /* --depth for graph walks */
     const char *min_confidence;
+    /* index: embedding (--embed none|local|http, --embed-url, --embed-model, --embed-dims) */
+    const char *embed, *embed_url, *embed_model;
+    int embed_dims;
+    /* search: --k, --mode, --crate, --path, --explain, --batch FILE (--kind shared with find) */
+    int k, explain;
+    const char *mode, *crate, *path_glob, *batch;
     int argc;           /* positional arguments */
     char **argv;
 } cli_opts;
@@ -27,6 +33,7 @@ int cmd_callers(cli_opts *o);
 int cmd_callees(cli_opts *o);
 int cmd_impls(cli_opts *o);
 int cmd_refs(cli_opts *o);
+int cmd_search(cli_opts *o);
 /* The database file for the options (caller frees). */
 char *cli_db_path(const cli_opts *o, const char *root);
 int cli_exit_for(int plait_rc);

@@ -22,6 +22,7 @@ static const char *usage =
     "  callees ITEM       what ITEM calls, resolved or as written\n"
     "  impls ITEM         impls of a trait, or the impls of a type\n"
     "  refs ITEM          every edge that points at ITEM (calls, impls, ...)\n"
+    "  search QUERY       items relevant to words or code: BM25 + vectors (hybrid), lexical or semantic\n"
     "\n"
     "options:\n"
     "  --db DIR           index folder (default: PATH/.plait for index, ./.plait otherwise)\n"
@@ -32,6 +33,15 @@ static const char *usage =
     "  --kind KIND        find: only this kind (function, struct, trait, ...)\n"
     "  --limit N          find: at most N results (default 50)\n"
     "  --stable           export: leave out the stamp (for diffs between runs)\n"
+    "  --embed P          index: none, local (default; $PLAIT_EMBED overrides) or http\n"
+    "  --embed-url URL    index: OpenAI-compatible server for --embed http (key in $PLAIT_EMBED_API_KEY)\n"
+    "  --embed-model M    index: model name for --embed http\n"
+    "  --embed-dims N     index: the http model's dimension (skips the probe request)\n"
+    "  --k N              search: results (default 10)\n"
+    "  --mode M           search: hybrid (default), lexical or semantic\n"
+    "  --crate C          search: only items of crate C (--kind K, --path GLOB on files likewise)\n"
+    "  --explain          search: each signal's rank and score\n"
+    "  --batch FILE       search: one query per line, one JSON object per line out\n"
     "  --depth N          callers/callees/impls/refs: follow N levels (default 1)\n"
     "  --min-confidence C exact, inferred or ambiguous (default: all)\n"
     "  -h, --help         this text\n"
@@ -57,13 +67,18 @@ int main(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OKAY;
     }
     const char *cmd = argv[1];
-    cli_opts o = {.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .max_file_size = 4 << 20, .limit = 50, .format = "jsonl"};
+    cli_opts o = {.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .max_file_size = 4 << 20, .limit = 50, .format = "jsonl", .k = 10};
     static const struct option longs[] = {
         {"db", required_argument, 0, 'd'}, {"json", no_argument, 0, 'J'}, {"jobs", required_argument, 0, 'j'},
         {"quiet", no_argument, 0, 'q'}, {"max-file-size", required_argument, 0, 'M'}, {"kind", required_argument, 0, 'k'},
         {"limit", required_argument, 0, 'n'}, {"stable", no_argument, 0, 'S'}, {"format", required_argument, 0, 'f'},
         {"shuffle", required_argument, 0, 'X'}, {"depth", required_argument, 0, 'D'},
-        {"min-confidence", required_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"min-confidence", required_argument, 0, 'C'}, {"help", no_argument, 0, 'h'},
+        {"embed", required_argument, 0, 'E'}, {"embed-url", required_argument, 0, 'U'},
+        {"embed-model", required_argument, 0, 'm'}, {"embed-dims", required_argument, 0, 'Z'},
+        {"k", required_argument, 0, 'K'}, {"mode", required_argument, 0, 'o'}, {"crate", required_argument, 0, 'c'},
+        {"path", required_argument, 0, 'p'}, {"explain", no_argument, 0, 'x'}, {"batch", required_argument, 0, 'b'},
+        {0, 0, 0, 0}};
     optind = 2;
     int c;
     while ((c = getopt_long(argc, argv, "hqj:", longs, NULL)) != -1) {
@@ -80,6 +95,16 @@ int main(int argc, char **argv)
         case 'X': o.shuffle = atoi(optarg); break;
         case 'D': o.depth = atoi(optarg); break;
         case 'C': o.min_confidence = optarg; break;
+        case 'E': o.embed = optarg; break;
+        case 'U': o.embed_url = optarg; break;
+        case 'm': o.embed_model = optarg; break;
+        case 'Z': o.embed_dims = atoi(optarg); break;
+        case 'K': o.k = atoi(optarg); break;
+        case 'o': o.mode = optarg; break;
+        case 'c': o.crate = optarg; break;
+        case 'p': o.path_glob = optarg; break;
+        case 'x': o.explain = 1; break;
+        case 'b': o.batch = optarg; break;
         case 'h': fputs(usage, stdout); return EXIT_OKAY;
         default: fprintf(stderr, "plait: try `plait --help`\n"); return EXIT_USAGE;
         }
@@ -103,6 +128,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "callees")) return cmd_callees(&o);
     if (!strcmp(cmd, "impls")) return cmd_impls(&o);
     if (!strcmp(cmd, "refs")) return cmd_refs(&o);
+    if (!strcmp(cmd, "search")) return cmd_search(&o);
     fprintf(stderr, "plait: unknown command `%s`; try `plait --help`\n", cmd);
     return EXIT_USAGE;
 }

@@ -1,6 +1,7 @@
 /* store.c - schema, migrations and the writer's statements (see store.h). */
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "store/words.h"
 #include "core/uuid7.h"
 #include "core/xalloc.h"
 #include "plait/error.h"
@@ -30,6 +31,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TOUCH] = "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1",
     [ST_FILE_DEL] = "DELETE FROM files WHERE id = ?1",
     [ST_NODE_OLD_FILE] = "SELECT key, content_hash, stamp FROM nodes WHERE file_id = ?1",
+    [ST_FTS_DEL] = "DELETE FROM nodes_fts WHERE rowid IN (SELECT rowid FROM nodes WHERE file_id = ?1)",
+    [ST_FTS_INS] = "INSERT INTO nodes_fts(rowid, name, words, path, signature, doc) " PLAIT_FTS_SELECT " WHERE file_id = ?1 "
+                   "AND kind != 'use'",
+    [ST_FTS_DEL_KEY] = "DELETE FROM nodes_fts WHERE rowid = (SELECT rowid FROM nodes WHERE key = ?1)",
 };
 
 struct plait_store {
@@ -54,6 +59,26 @@ static const char *const schema_v1 =
     "CREATE INDEX diagnostics_file ON diagnostics(file_id);"
     "CREATE TABLE runs(id INTEGER PRIMARY KEY, started INTEGER, seconds REAL, files_seen INTEGER,"
     "  files_parsed INTEGER, files_deleted INTEGER, status TEXT);";
+
+/* 2 -> 3: full-text search and vectors (see docs/ARCHITECTURE.md, "Search").  Written to be
+ * re-runnable: a database whose user_version was set back runs it again without harm.
+ *  - nodes_fts: a regular FTS5 table (it keeps its own copy of the indexed text), one row per
+ *    node except `use` items, rowid = the node's rowid.  detail=column: BM25 needs per-column
+ *    counts, not positions, and phrase queries are not used; it is about half the size.
+ *  - vec_labels: a stable integer label per node key (the HNSW label), never reused.
+ *  - vec_cache: one vector per (model id, hash of the embedded text), float32 little-endian.
+ *  - node_vecs: which text (hash) a node's vector for a model was made from, and the node's
+ *    stamp then; a node whose stamp moved on is embedded again (or found in the cache). */
+static const char *const schema_v3 =
+    "CREATE VIRTUAL TABLE IF NOT EXISTS nodes_fts USING fts5(name, words, path, signature, doc,"
+    "  tokenize = 'porter unicode61 remove_diacritics 2', detail = column);"
+    "DELETE FROM nodes_fts;"
+    "INSERT INTO nodes_fts(rowid, name, words, path, signature, doc) " PLAIT_FTS_SELECT " WHERE kind != 'use';"
+    "CREATE TABLE IF NOT EXISTS vec_labels(label INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS vec_cache(id INTEGER PRIMARY KEY, model TEXT NOT NULL, text_hash BLOB NOT NULL,"
+    "  vec BLOB NOT NULL, UNIQUE(model, text_hash));"
+    "CREATE TABLE IF NOT EXISTS node_vecs(key TEXT NOT NULL, model TEXT NOT NULL, stamp TEXT NOT NULL,"
+    "  text_hash BLOB NOT NULL, PRIMARY KEY(key, model)) WITHOUT ROWID;";
 
 /* The query indexes.  A first (bulk) load leaves them out and builds them once at the end,
  * which is faster than maintaining them row by row; every writer open re-creates any that
@@ -86,10 +111,11 @@ static int migrate(plait_store *s)
     static const char *const steps[PLAIT_SCHEMA_VERSION] = {
         NULL, /* 0 -> 1: schema_v1 */
         "ALTER TABLE edges ADD COLUMN line INTEGER;", /* 1 -> 2: call sites carry their line */
+        NULL, /* 2 -> 3: schema_v3 */
     };
     for (int v = ver; v < PLAIT_SCHEMA_VERSION; v++) {
         char *err = NULL;
-        char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", v == 0 ? schema_v1 : steps[v], v + 1);
+        char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", v == 0 ? schema_v1 : v == 2 ? schema_v3 : steps[v], v + 1);
         int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
         free(sql);
         if (rc != SQLITE_OK) {
@@ -115,6 +141,11 @@ int plait_store_open(const char *path, int create, int readonly, plait_store **o
         return rc;
     }
     sqlite3_busy_timeout(s->db, 10000);
+    if (plait_words_register(s->db) != PLAIT_OK) {
+        int rc = plait_error_set(PLAIT_EDB, "%s", plait_error_last());
+        plait_store_close(s);
+        return rc;
+    }
     /* WAL: readers see the last commit and never block on the writer.  synchronous=NORMAL is
      * crash-safe in WAL mode (a power cut may lose the last commits, never corrupt). */
     const char *pragmas = readonly ? "PRAGMA query_only = 1;" :

@@ -15,7 +15,10 @@
 
 #include "graph/node.h"
 
-#define PLAIT_SCHEMA_VERSION 2
+#define PLAIT_SCHEMA_VERSION 3
+
+/* The FTS row of a node, from the nodes table (columns of nodes_fts in order, rowid first). */
+#define PLAIT_FTS_SELECT "SELECT rowid, name, plait_words(name), plait_words(path), plait_words(signature), doc FROM nodes"
 
 typedef struct plait_store plait_store;
 

@@ -169,7 +169,13 @@ static int duplicate_key(plait_store *s, int64_t fid, const char *path, const pl
     }
     sqlite3_finalize(q);
     int rc = PLAIT_OK, ours = other_path && strcmp(path, other_path) < 0;
-    if (ours) { /* displace the other file's copy */
+    if (ours) { /* displace the other file's copy (its FTS row first; ours is added with the file's) */
+        sqlite3_stmt *d = plait_store_stmt(s, ST_FTS_DEL_KEY);
+        sqlite3_bind_text(d, 1, n->key, -1, SQLITE_STATIC);
+        if ((rc = step_done(s, d, "duplicate key"))) {
+            free(other_path);
+            return rc;
+        }
         char *sql = sqlite3_mprintf("DELETE FROM nodes WHERE key = '%q'", n->key);
         if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) rc = plait_error_set(PLAIT_EDB, "duplicate key: %s", sqlite3_errmsg(db));
         sqlite3_free(sql);
@@ -197,9 +203,9 @@ int plait_store_replace_file(plait_store *s, const plait_file_rec *rec, plait_no
     void *v;
     while (plait_strmap_next(&olds, &pos, NULL, &v)) free(v);
     plait_strmap_free(&olds);
-    if (fid) {
-        static const int dels[] = {ST_NODE_DEL, ST_EDGE_DEL, ST_DIAG_DEL};
-        for (int k = 0; k < 3; k++) {
+    if (fid) { /* the FTS rows go first: they are found through the file's node rows */
+        static const int dels[] = {ST_FTS_DEL, ST_NODE_DEL, ST_EDGE_DEL, ST_DIAG_DEL};
+        for (int k = 0; k < 4; k++) {
             sqlite3_stmt *q = plait_store_stmt(s, dels[k]);
             sqlite3_bind_int64(q, 1, fid);
             int rc = step_done(s, q, "clearing a file's rows");
@@ -216,6 +222,11 @@ int plait_store_replace_file(plait_store *s, const plait_file_rec *rec, plait_no
         rc = insert_node(s, fid, &nodes[i]);
         if (rc == 1) rc = duplicate_key(s, fid, rec->path, &nodes[i]);
         if (rc) return rc;
+    }
+    if (nn) { /* one statement for the file's FTS rows, in the same transaction as its nodes */
+        sqlite3_stmt *q = plait_store_stmt(s, ST_FTS_INS);
+        sqlite3_bind_int64(q, 1, fid);
+        if ((rc = step_done(s, q, "writing full-text rows"))) return rc;
     }
     for (size_t i = 0; i < ne; i++) {
         sqlite3_stmt *q = plait_store_stmt(s, ST_EDGE_INS);
@@ -250,8 +261,8 @@ int plait_store_delete_file(plait_store *s, const char *path)
     plait_file_rec r = {.path = (char *)path};
     int64_t fid = file_row(s, &r);
     if (!fid) return PLAIT_OK;
-    static const int dels[] = {ST_NODE_DEL, ST_EDGE_DEL, ST_DIAG_DEL, ST_FILE_DEL};
-    for (int k = 0; k < 4; k++) {
+    static const int dels[] = {ST_FTS_DEL, ST_NODE_DEL, ST_EDGE_DEL, ST_DIAG_DEL, ST_FILE_DEL};
+    for (int k = 0; k < 5; k++) {
         sqlite3_stmt *q = plait_store_stmt(s, dels[k]);
         sqlite3_bind_int64(q, 1, fid);
         int rc = step_done(s, q, "deleting a file");

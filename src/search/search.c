@@ -1,0 +1,360 @@
+/* search.c - lexical, semantic and hybrid search over an index (see search.h). */
+#include "search/search.h"
+#include "search/search_internal.h"
+#include "search/vecs.h"
+#include "store/words.h"
+#include "core/fsutil.h"
+#include "core/strbuf.h"
+#include "core/strmap.h"
+#include "core/xalloc.h"
+#include "plait/error.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RRF_K 60.0
+#define BOOST_EXACT 0.05   /* name equals the query (or its last path component) exactly */
+#define BOOST_NOCASE 0.03  /* the same, ignoring case */
+
+static const char *const stop_words[] = {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "if", "in",
+                                         "into", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to",
+                                         "was", "which", "with", NULL};
+
+static int is_stop(const char *w)
+{
+    for (int i = 0; stop_words[i]; i++)
+        if (!strcmp(stop_words[i], w)) return 1;
+    return 0;
+}
+
+/* Adds each space-separated word of `words` to `out` once (quoted, OR'd). */
+static void add_terms(strbuf *out, plait_strmap *seen, const char *words, int keep_stop)
+{
+    char *copy = xstrdup(words), *save = NULL;
+    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        if ((!keep_stop && is_stop(w)) || plait_strmap_has(seen, w)) continue;
+        plait_strmap_put(seen, w, NULL);
+        strbuf_printf(out, "%s\"%s\"", out->len ? " OR " : "", w);
+    }
+    free(copy);
+}
+
+char *plait_search_fts_query(const char *query)
+{
+    strbuf split = {0}, raw = {0}, out = {0};
+    size_t n = strlen(query);
+    plait_words_append(&split, query, n);
+    for (size_t i = 0; i < n;) { /* unsplit identifiers: `ParseStream` also as "parsestream" */
+        while (i < n && !((unsigned char)query[i] >= 0x80 || (query[i] >= '0' && query[i] <= '9') ||
+                          ((query[i] | 32) >= 'a' && (query[i] | 32) <= 'z')))
+            i++;
+        size_t b = i;
+        while (i < n && ((unsigned char)query[i] >= 0x80 || (query[i] >= '0' && query[i] <= '9') ||
+                         ((query[i] | 32) >= 'a' && (query[i] | 32) <= 'z')))
+            i++;
+        if (i > b) {
+            if (raw.len) strbuf_putc(&raw, ' ');
+            for (size_t j = b; j < i; j++)
+                strbuf_putc(&raw, query[j] >= 'A' && query[j] <= 'Z' ? (char)(query[j] | 32) : query[j]);
+        }
+    }
+    plait_strmap seen;
+    plait_strmap_init(&seen);
+    add_terms(&out, &seen, strbuf_str(&split), 0);
+    add_terms(&out, &seen, strbuf_str(&raw), 0);
+    if (!out.len) add_terms(&out, &seen, strbuf_str(&split), 1); /* only stop words: use them */
+    plait_strmap_free(&seen);
+    strbuf_free(&split);
+    strbuf_free(&raw);
+    if (!out.len) {
+        strbuf_free(&out);
+        return NULL;
+    }
+    return strbuf_detach(&out);
+}
+
+/* The filter as SQL over nodes n JOIN files f, binding ?2 kind, ?3 crate, ?4 glob. */
+#define FILTER_SQL "(?2 IS NULL OR n.kind = ?2) AND (?3 IS NULL OR n.crate = ?3) AND (?4 IS NULL OR f.path GLOB ?4)"
+
+static void bind_filter(sqlite3_stmt *q, const plait_search_filter *f)
+{
+    if (!f) return;
+    if (f->kind) sqlite3_bind_text(q, 2, f->kind, -1, SQLITE_STATIC);
+    if (f->crate) sqlite3_bind_text(q, 3, f->crate, -1, SQLITE_STATIC);
+    if (f->path_glob) sqlite3_bind_text(q, 4, f->path_glob, -1, SQLITE_STATIC);
+}
+
+int plait_search_filter_labels(sqlite3 *db, const plait_search_filter *f, uint64_t **out, size_t *n)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT l.label FROM vec_labels l JOIN nodes n ON n.key = l.key JOIN files f ON f.id = n.file_id "
+                               "WHERE ?1 IS NULL AND " FILTER_SQL " ORDER BY l.label", -1, &q, NULL) != SQLITE_OK)
+        return plait_error_set(PLAIT_EDB, "filtering vectors: %s", sqlite3_errmsg(db));
+    bind_filter(q, f);
+    PLAIT_VEC(uint64_t) v = {0};
+    while (sqlite3_step(q) == SQLITE_ROW) PLAIT_VEC_PUSH(&v, (uint64_t)sqlite3_column_int64(q, 0));
+    sqlite3_finalize(q);
+    *out = v.items;
+    *n = v.len;
+    return PLAIT_OK;
+}
+
+/* BM25 candidates, best first.  Column weights: name 10, its words 6, path words 2,
+ * signature words 3, doc 1. */
+static int lexical(sqlite3 *db, const char *query, const plait_search_filter *f, size_t depth, cand_list *out)
+{
+    char *match = plait_search_fts_query(query);
+    if (!match) return PLAIT_OK;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT n.key, bm25(nodes_fts, 10.0, 6.0, 2.0, 3.0, 1.0) AS s FROM nodes_fts "
+                               "JOIN nodes n ON n.rowid = nodes_fts.rowid JOIN files f ON f.id = n.file_id "
+                               "WHERE nodes_fts MATCH ?1 AND " FILTER_SQL " ORDER BY s LIMIT ?5", -1, &q, NULL) != SQLITE_OK) {
+        free(match);
+        return plait_error_set(PLAIT_EDB, "full-text search: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_bind_text(q, 1, match, -1, SQLITE_STATIC);
+    bind_filter(q, f);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)depth);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cand c = {xstrdup((const char *)sqlite3_column_text(q, 0)), sqlite3_column_double(q, 1)};
+        PLAIT_VEC_PUSH(out, c);
+    }
+    sqlite3_finalize(q);
+    free(match);
+    return rc == SQLITE_DONE ? PLAIT_OK : plait_error_set(PLAIT_EDB, "full-text search: %s", sqlite3_errmsg(db));
+}
+
+/* Items named exactly like the query (or its last `::` component), for the name boost. */
+static int exact_names(sqlite3 *db, const char *query, const plait_search_filter *f, cand_list *out)
+{
+    const char *name = query, *p;
+    while (*name == ' ') name++;
+    for (p = name; (p = strstr(p, "::")); p += 2) name = p + 2;
+    size_t len = strlen(name);
+    while (len && name[len - 1] == ' ') len--;
+    if (!len || memchr(name, ' ', len)) return PLAIT_OK;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT n.key, n.name = ?1 FROM nodes n JOIN files f ON f.id = n.file_id WHERE n.name = ?1 "
+                               "COLLATE NOCASE AND n.kind NOT IN ('use', 'impl') AND " FILTER_SQL " LIMIT 50", -1, &q, NULL) != SQLITE_OK)
+        return plait_error_set(PLAIT_EDB, "name lookup: %s", sqlite3_errmsg(db));
+    sqlite3_bind_text(q, 1, name, (int)len, SQLITE_STATIC);
+    bind_filter(q, f);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        cand c = {xstrdup((const char *)sqlite3_column_text(q, 0)), sqlite3_column_int(q, 1) ? BOOST_EXACT : BOOST_NOCASE};
+        PLAIT_VEC_PUSH(out, c);
+    }
+    sqlite3_finalize(q);
+    return PLAIT_OK;
+}
+
+int plait_searcher_open(sqlite3 *db, const char *db_path, plait_searcher **out)
+{
+    plait_searcher *s = xcalloc(1, sizeof *s);
+    s->db = db;
+    plait_search_open_dense(s, db_path);
+    *out = s;
+    return PLAIT_OK;
+}
+
+void plait_searcher_free(plait_searcher *s)
+{
+    if (!s) return;
+    plait_vindex_free(s->ix);
+    plait_embed_free(s->e);
+    free(s->model);
+    free(s);
+}
+
+const char *plait_searcher_note(const plait_searcher *s) { return s->note; }
+int plait_searcher_has_vectors(const plait_searcher *s) { return s->e != NULL; }
+
+/* The query's embedding, made on its own thread while the lexical search runs. */
+typedef struct {
+    plait_searcher *s;
+    const char *query;
+    float *vec;
+    int rc;
+    char err[256];
+    double ms;
+} embed_job;
+
+static void *embed_main(void *arg)
+{
+    embed_job *j = arg;
+    uint64_t t = plait_now_ns();
+    j->rc = plait_embed_batch(j->s->e, &j->query, 1, j->vec);
+    if (j->rc) snprintf(j->err, sizeof j->err, "%s", plait_error_last());
+    j->ms = (double)(plait_now_ns() - t) / 1e6;
+    return NULL;
+}
+
+typedef struct {
+    char *key;
+    int lex_rank, sem_rank;
+    double lex_score, sem_score, boost, score;
+} fused;
+
+static fused *fuse_get(plait_strmap *m, const char *key)
+{
+    fused *f = plait_strmap_get(m, key);
+    if (!f) {
+        f = xcalloc(1, sizeof *f);
+        f->key = xstrdup(key);
+        plait_strmap_put(m, key, f);
+    }
+    return f;
+}
+
+static int fused_cmp(const void *a, const void *b)
+{
+    const fused *x = *(const fused *const *)a, *y = *(const fused *const *)b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+static void cands_free(cand_list *l)
+{
+    for (size_t i = 0; i < l->len; i++) free(l->items[i].key);
+    PLAIT_VEC_FREE(l);
+}
+
+/* Reciprocal rank fusion of the lists that ran, plus the name boost; sorted best first. */
+static fused **fuse(const cand_list *lex, const cand_list *sem, const cand_list *names, size_t *n, plait_strmap *m)
+{
+    for (size_t i = 0; i < lex->len; i++) {
+        fused *f = fuse_get(m, lex->items[i].key);
+        if (f->lex_rank) continue;
+        f->lex_rank = (int)i + 1;
+        f->lex_score = lex->items[i].score;
+        f->score += 1.0 / (RRF_K + (double)f->lex_rank);
+    }
+    for (size_t i = 0; i < sem->len; i++) {
+        fused *f = fuse_get(m, sem->items[i].key);
+        if (f->sem_rank) continue;
+        f->sem_rank = (int)i + 1;
+        f->sem_score = sem->items[i].score;
+        f->score += 1.0 / (RRF_K + (double)f->sem_rank);
+    }
+    for (size_t i = 0; i < names->len; i++) {
+        fused *f = fuse_get(m, names->items[i].key);
+        if (f->boost) continue;
+        f->boost = names->items[i].score;
+        f->score += f->boost;
+    }
+    fused **all = xmalloc((m->len ? m->len : 1) * sizeof *all);
+    size_t pos = 0, k = 0;
+    void *v;
+    while (plait_strmap_next(m, &pos, NULL, &v)) all[k++] = v;
+    qsort(all, k, sizeof *all, fused_cmp);
+    *n = k;
+    return all;
+}
+
+/* Fills the hits from the fused list: node details, copies of one file folded. */
+static int hydrate(plait_searcher *s, fused **all, size_t n, size_t k, plait_search_result *out)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT n.name, n.path, n.kind, f.path, n.line_start, n.byte_start FROM nodes n "
+                                  "JOIN files f ON f.id = n.file_id WHERE n.key = ?1", -1, &q, NULL) != SQLITE_OK)
+        return plait_error_set(PLAIT_EDB, "reading results: %s", sqlite3_errmsg(s->db));
+    out->hits = xcalloc(k ? k : 1, sizeof *out->hits);
+    plait_strmap sites;
+    plait_strmap_init(&sites);
+    for (size_t i = 0; i < n && out->n < k; i++) {
+        sqlite3_bind_text(q, 1, all[i]->key, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            char *site = xasprintf("%s\x1f%lld\x1f%s", sqlite3_column_text(q, 3), (long long)sqlite3_column_int64(q, 5),
+                                   sqlite3_column_text(q, 2));
+            if (!plait_strmap_has(&sites, site)) {
+                plait_strmap_put(&sites, site, NULL);
+                plait_search_hit *h = &out->hits[out->n++];
+                h->key = xstrdup(all[i]->key);
+                h->name = xstrdup((const char *)sqlite3_column_text(q, 0));
+                h->path = xstrdup((const char *)sqlite3_column_text(q, 1));
+                h->kind = xstrdup((const char *)sqlite3_column_text(q, 2));
+                h->file = xstrdup((const char *)sqlite3_column_text(q, 3));
+                h->line = sqlite3_column_int64(q, 4);
+                h->score = all[i]->score;
+                h->lex_rank = all[i]->lex_rank;
+                h->lex_score = all[i]->lex_score;
+                h->sem_rank = all[i]->sem_rank;
+                h->sem_score = all[i]->sem_score;
+                h->name_boost = all[i]->boost;
+            }
+            free(site);
+        }
+        sqlite3_reset(q);
+    }
+    plait_strmap_free(&sites);
+    sqlite3_finalize(q);
+    return PLAIT_OK;
+}
+
+int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mode, const plait_search_filter *f, size_t k,
+                     plait_search_result *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t t0 = plait_now_ns();
+    if (mode != PLAIT_SEARCH_LEXICAL && !s->e) mode = PLAIT_SEARCH_LEXICAL;
+    out->mode = mode;
+    size_t depth = k * 5 > 50 ? k * 5 : 50;
+    cand_list lex = {0}, sem = {0}, names = {0};
+    embed_job job = {.s = s, .query = query};
+    pthread_t th;
+    int threaded = 0;
+    if (mode != PLAIT_SEARCH_LEXICAL) {
+        job.vec = xmalloc(s->dims * sizeof *job.vec);
+        threaded = pthread_create(&th, NULL, embed_main, &job) == 0;
+        if (!threaded) embed_main(&job);
+    }
+    int rc = PLAIT_OK;
+    if (mode != PLAIT_SEARCH_SEMANTIC) rc = lexical(s->db, query, f, depth, &lex);
+    if (rc == PLAIT_OK && mode != PLAIT_SEARCH_SEMANTIC) rc = exact_names(s->db, query, f, &names);
+    if (threaded) pthread_join(th, NULL);
+    if (mode != PLAIT_SEARCH_LEXICAL) {
+        out->ms_embed = job.ms;
+        if (job.rc) { /* the model failed on this query: this answer is lexical, and says so */
+            snprintf(s->note, sizeof s->note, "embedding the query failed (%s): lexical search only", job.err);
+            out->mode = PLAIT_SEARCH_LEXICAL;
+            if (mode == PLAIT_SEARCH_SEMANTIC && rc == PLAIT_OK) rc = lexical(s->db, query, f, depth, &lex);
+        } else if (rc == PLAIT_OK) {
+            rc = plait_search_dense(s, job.vec, f, depth, &sem);
+        }
+        free(job.vec);
+    }
+    if (rc == PLAIT_OK) {
+        plait_strmap m;
+        plait_strmap_init(&m);
+        size_t n = 0;
+        fused **all = fuse(&lex, &sem, &names, &n, &m);
+        rc = hydrate(s, all, n, k, out);
+        for (size_t i = 0; i < n; i++) {
+            free(all[i]->key);
+            free(all[i]);
+        }
+        free(all);
+        plait_strmap_free(&m);
+    }
+    cands_free(&lex);
+    cands_free(&sem);
+    cands_free(&names);
+    out->ms_total = (double)(plait_now_ns() - t0) / 1e6;
+    return rc;
+}
+
+void plait_search_result_free(plait_search_result *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        plait_search_hit *h = &r->hits[i];
+        free(h->key);
+        free(h->name);
+        free(h->path);
+        free(h->kind);
+        free(h->file);
+    }
+    free(r->hits);
+    memset(r, 0, sizeof *r);
+}

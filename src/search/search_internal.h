@@ -1,0 +1,34 @@
+/* search_internal.h - shared between search.c and dense.c only. */
+#ifndef PLAIT_SEARCH_INTERNAL_H
+#define PLAIT_SEARCH_INTERNAL_H
+
+#include "search/search.h"
+#include "core/xalloc.h"
+#include "plait/embed.h"
+#include "plait/vector.h"
+
+typedef struct {
+    char *key;    /* node key (owned) */
+    double score; /* bm25, inner product or boost, per list */
+} cand;
+typedef PLAIT_VEC(cand) cand_list;
+
+struct plait_searcher {
+    sqlite3 *db;
+    plait_embedder *e;  /* NULL: no semantic search */
+    plait_vindex *ix;   /* NULL with e set: exact scan of SQLite (the file was not usable) */
+    char *model;
+    uint32_t dims;
+    char note[512];
+};
+
+/* Labels of vectors whose node passes the filter, sorted (caller frees). */
+int plait_search_filter_labels(sqlite3 *db, const plait_search_filter *f, uint64_t **out, size_t *n);
+
+/* Nearest nodes to `qvec` (the query's vector), best first, at most `depth`. */
+int plait_search_dense(plait_searcher *s, const float *qvec, const plait_search_filter *f, size_t depth, cand_list *out);
+
+/* Opens the embedder recorded in meta and the HNSW file; sets s->note on any shortfall. */
+void plait_search_open_dense(plait_searcher *s, const char *db_path);
+
+#endif
