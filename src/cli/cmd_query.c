@@ -7,6 +7,8 @@
 #include "core/strmap.h"
 #include "core/xalloc.h"
 #include "discover/glob.h"
+#include "search/text.h"
+#include "search/vecs.h"
 #include "store/store.h"
 #include "plait/error.h"
 
@@ -71,6 +73,70 @@ static long long scalar(sqlite3 *db, const char *sql)
     return v;
 }
 
+static char *meta_text(sqlite3 *db, const char *key)
+{
+    sqlite3_stmt *q;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) v = xstrdup((const char *)sqlite3_column_text(q, 0));
+        sqlite3_finalize(q);
+    }
+    return v;
+}
+
+/* Vectors: how many embeddable nodes have one for the recorded model, why the rest do not,
+ * the model, the HTTP breaker as the last run left it, and whether the HNSW file is current. */
+static json_t *vectors_json(sqlite3 *db, const char *db_path)
+{
+    char *model = meta_text(db, "embed_model"), *status = meta_text(db, "embed_status");
+    char *breaker = meta_text(db, "embed_breaker"), *provider = meta_text(db, "embed_provider");
+    long long embeddable = scalar(db, "SELECT count(*) FROM nodes WHERE " PLAIT_TEXT_KIND_SQL), have = 0;
+    sqlite3_stmt *q;
+    if (model && sqlite3_prepare_v2(db, "SELECT count(*) FROM nodes n JOIN node_vecs v ON v.key = n.key AND v.model = ?1 "
+                                        "AND v.stamp = n.stamp WHERE n." PLAIT_TEXT_KIND_SQL, -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, model, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW) have = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    const char *file_state = "none";
+    char *path = NULL;
+    if (model) {
+        char *dir = plait_path_dirname(db_path);
+        path = plait_vecs_file(dir[0] ? dir : ".", model);
+        free(dir);
+        uint64_t gen = 0;
+        file_state = plait_vecs_peek(path, &gen) != PLAIT_OK ? "missing"
+                     : gen == plait_vecs_generation(db)    ? "current"
+                                                           : "stale (rebuilt by the next `plait index`)";
+    }
+    json_t *v = json_pack("{s:s?, s:s?, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s, s:I}", "provider", provider, "model", model,
+                          "embeddable", (json_int_t)embeddable, "present", (json_int_t)have, "missing",
+                          (json_int_t)(embeddable - have), "status", status, "breaker", breaker, "file", path, "file_state",
+                          file_state, "fts_rows", (json_int_t)scalar(db, "SELECT count(*) FROM nodes_fts"));
+    free(model);
+    free(status);
+    free(breaker);
+    free(provider);
+    free(path);
+    return v;
+}
+
+static void print_vectors(json_t *v)
+{
+    const char *status = json_string_value(json_object_get(v, "status"));
+    printf("vectors: %lld of %lld nodes (%lld missing)", json_integer_value(json_object_get(v, "present")),
+           json_integer_value(json_object_get(v, "embeddable")), json_integer_value(json_object_get(v, "missing")));
+    if (json_integer_value(json_object_get(v, "missing")) || (status && strcmp(status, "complete") != 0))
+        printf("; %s", status ? status : "not embedded yet: run `plait index`");
+    putchar('\n');
+    if (json_is_string(json_object_get(v, "model")))
+        printf("  model %s (%s); vector index file %s\n", json_string_value(json_object_get(v, "model")),
+               json_string_value(json_object_get(v, "provider")), json_string_value(json_object_get(v, "file_state")));
+    if (json_is_string(json_object_get(v, "breaker")))
+        printf("  breaker: %s\n", json_string_value(json_object_get(v, "breaker")));
+}
+
 int cmd_status(cli_opts *o)
 {
     int ec = 0;
@@ -106,6 +172,9 @@ int cmd_status(cli_opts *o)
     sqlite3_prepare_v2(db, "SELECT started, seconds, files_seen, files_parsed, files_deleted, status FROM runs ORDER BY id DESC LIMIT 1", -1, &q, NULL);
     json_object_set_new(st, "last_run", sqlite3_step(q) == SQLITE_ROW ? row_json(q) : json_null());
     sqlite3_finalize(q);
+    char *dbp = cli_db_path(o, ".");
+    json_object_set_new(st, "vectors", vectors_json(db, dbp));
+    free(dbp);
     if (o->json) {
         print_json(st);
     } else {
@@ -134,6 +203,7 @@ int cmd_status(cli_opts *o)
                    json_integer_value(json_object_get(lr, "files_seen")), json_integer_value(json_object_get(lr, "files_parsed")),
                    json_integer_value(json_object_get(lr, "files_deleted")), json_real_value(json_object_get(lr, "seconds")),
                    json_string_value(json_object_get(lr, "status")));
+        print_vectors(json_object_get(st, "vectors"));
     }
     json_decref(st);
     plait_store_close(s);

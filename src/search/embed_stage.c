@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define BATCH 128
 
@@ -311,21 +312,25 @@ static int embed_missing(stage *s, char *why, size_t cap)
     item *items = xcalloc(BATCH, sizeof *items);
     float *vecs = xmalloc((size_t)BATCH * s->dims * sizeof *vecs);
     int failed = 0;
-    for (size_t at = 0; at < n && rc == PLAIT_OK && !stop_requested; at += BATCH) {
+    for (size_t at = 0, next; at < n && rc == PLAIT_OK && !stop_requested; at = next) {
+        next = at + BATCH;
         size_t m = 0;
         for (size_t i = at; i < n && i < at + BATCH; i++)
             if (build_item(s, q, todo[i], &items[m])) m++;
         int erc = fill_vectors(s, items, m, vecs);
         if (erc == PLAIT_OK) {
             failed = 0;
+            why[0] = '\0'; /* an earlier failure was transient */
             rc = store_batch(s, items, m);
         } else if (erc == PLAIT_EDB) {
             rc = erc;
         } else {
+            /* the same batch again until the breaker opens (a local model is not retried) */
             failed++;
             int stop = note_failure(s, why, cap);
             if (!s->o->quiet) fprintf(stderr, "%splait: embedding failed: %s\n", s->o->progress ? "\n" : "", why);
-            if (stop) break;
+            if (stop || failed >= 100) break;
+            next = at;
         }
         for (size_t i = 0; i < m; i++) {
             free(items[i].key);
@@ -383,6 +388,15 @@ static void record_provider(stage *s)
     if (o->http_model) plait_store_meta_set(s->store, "embed_name", o->http_model);
 }
 
+/* "size:mtime_ns" of the HNSW file as saved; NULL if it is missing.  A file rewritten or
+ * touched since plait saved it is loaded and checked in full before it is trusted. */
+static char *file_signature(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) return NULL;
+    return xasprintf("%lld:%lld", (long long)sb.st_size, (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec);
+}
+
 /* Nothing to do: the tree did not change, the last run finished with this configuration and
  * text version, and the model's HNSW file carries the database's generation.  Decided from
  * meta and the file header only, without opening the model. */
@@ -394,7 +408,9 @@ static int up_to_date(stage *s, const char *dir)
         return 0;
     char *model = meta(s, "embed_model");
     char *path = model ? plait_vecs_file(dir, model) : NULL;
-    int ok = path && plait_vecs_peek(path, &fgen) == PLAIT_OK && fgen == s->gen;
+    char *sig = path ? file_signature(path) : NULL;
+    int ok = sig && meta_is(s, "vec_file", sig) && plait_vecs_peek(path, &fgen) == PLAIT_OK && fgen == s->gen;
+    free(sig);
     free(model);
     free(path);
     return ok;
@@ -415,6 +431,9 @@ static int run_stage(stage *s)
     if (rc == PLAIT_OK) rc = embed_missing(s, why, sizeof why);
     if (rc == PLAIT_OK && s->ix_dirty) rc = plait_vindex_save(s->ix, s->hnsw_path, s->gen);
     if (rc != PLAIT_OK) return rc;
+    char *sig = file_signature(s->hnsw_path);
+    if (sig) plait_store_meta_set(s->store, "vec_file", sig);
+    free(sig);
     s->st->missing = count_missing(s);
     s->st->interrupted = stop_requested;
     s->st->status = why[0] ? "failed" : stop_requested ? "interrupted" : s->st->missing ? "incomplete" : "complete";

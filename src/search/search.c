@@ -101,11 +101,59 @@ int plait_search_filter_labels(sqlite3 *db, const plait_search_filter *f, uint64
     return PLAIT_OK;
 }
 
+/* Rows matching one term (a quoted word), without ranking: the doclist is only walked. */
+static long long term_rows(sqlite3 *db, const char *term)
+{
+    sqlite3_stmt *q;
+    long long n = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM nodes_fts WHERE nodes_fts MATCH ?1", -1, &q, NULL) != SQLITE_OK) return 0;
+    sqlite3_bind_text(q, 1, term, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW) n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
+typedef struct { char *term; long long rows; } term_df;
+
+static int df_cmp(const void *a, const void *b)
+{
+    const term_df *x = a, *y = b;
+    return x->rows < y->rows ? -1 : x->rows > y->rows;
+}
+
+/* BM25's cost is per matching row, and a term found in a large share of the rows adds many
+ * rows and little rank (low IDF).  Such terms are dropped while rarer ones remain: a term
+ * is kept if it is in at most 1/16 of the rows (at least 256 rows), and at most the 12
+ * rarest are kept.  Rewrites `match` in place order: rarest first. */
+static char *prune_terms(plait_searcher *s, char *match)
+{
+    PLAIT_VEC(term_df) t = {0};
+    char *save = NULL;
+    for (char *w = strtok_r(match, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        if (!strcmp(w, "OR")) continue;
+        term_df d = {w, term_rows(s->db, w)};
+        if (d.rows) PLAIT_VEC_PUSH(&t, d);
+    }
+    qsort(t.items, t.len, sizeof *t.items, df_cmp);
+    long long cap = s->fts_total / 16 > 256 ? s->fts_total / 16 : 256;
+    strbuf out = {0};
+    for (size_t i = 0; i < t.len && i < 12; i++) {
+        if (i >= 2 && t.items[i].rows > cap) break;
+        strbuf_printf(&out, "%s%s", out.len ? " OR " : "", t.items[i].term);
+    }
+    PLAIT_VEC_FREE(&t);
+    return out.len ? strbuf_detach(&out) : NULL;
+}
+
 /* BM25 candidates, best first.  Column weights: name 10, its words 6, path words 2,
  * signature words 3, doc 1. */
-static int lexical(sqlite3 *db, const char *query, const plait_search_filter *f, size_t depth, cand_list *out)
+static int lexical(plait_searcher *s, const char *query, const plait_search_filter *f, size_t depth, cand_list *out)
 {
-    char *match = plait_search_fts_query(query);
+    sqlite3 *db = s->db;
+    char *all = plait_search_fts_query(query);
+    if (!all) return PLAIT_OK;
+    char *match = prune_terms(s, all);
+    free(all);
     if (!match) return PLAIT_OK;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db, "SELECT n.key, bm25(nodes_fts, 10.0, 6.0, 2.0, 3.0, 1.0) AS s FROM nodes_fts "
@@ -154,6 +202,10 @@ int plait_searcher_open(sqlite3 *db, const char *db_path, plait_searcher **out)
 {
     plait_searcher *s = xcalloc(1, sizeof *s);
     s->db = db;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM nodes_fts", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        s->fts_total = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
     plait_search_open_dense(s, db_path);
     *out = s;
     return PLAIT_OK;
@@ -311,7 +363,7 @@ int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mod
         if (!threaded) embed_main(&job);
     }
     int rc = PLAIT_OK;
-    if (mode != PLAIT_SEARCH_SEMANTIC) rc = lexical(s->db, query, f, depth, &lex);
+    if (mode != PLAIT_SEARCH_SEMANTIC) rc = lexical(s, query, f, depth, &lex);
     if (rc == PLAIT_OK && mode != PLAIT_SEARCH_SEMANTIC) rc = exact_names(s->db, query, f, &names);
     if (threaded) pthread_join(th, NULL);
     if (mode != PLAIT_SEARCH_LEXICAL) {
@@ -319,7 +371,7 @@ int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mod
         if (job.rc) { /* the model failed on this query: this answer is lexical, and says so */
             snprintf(s->note, sizeof s->note, "embedding the query failed (%s): lexical search only", job.err);
             out->mode = PLAIT_SEARCH_LEXICAL;
-            if (mode == PLAIT_SEARCH_SEMANTIC && rc == PLAIT_OK) rc = lexical(s->db, query, f, depth, &lex);
+            if (mode == PLAIT_SEARCH_SEMANTIC && rc == PLAIT_OK) rc = lexical(s, query, f, depth, &lex);
         } else if (rc == PLAIT_OK) {
             rc = plait_search_dense(s, job.vec, f, depth, &sem);
         }

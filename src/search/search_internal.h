@@ -19,6 +19,7 @@ struct plait_searcher {
     plait_vindex *ix;   /* NULL with e set: exact scan of SQLite (the file was not usable) */
     char *model;
     uint32_t dims;
+    long long fts_total; /* FTS rows, for the share of rows a term matches */
     char note[512];
 };
 
