@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/run.sh - runs each benchmark's own runner, in order, each with its defaults:
-#   bench/run.sh              index, ann, embed, pilot (those whose run.sh exists)
+#   bench/run.sh              index, ann, embed, pilot, search (those whose run.sh exists)
 #   bench/run.sh index embed  only these
 # Arguments each runner takes (see its header): index/run.sh [BUILD_DIR] (default
 # build), ann/run.sh [BUILD_DIR] [ann_bench args] (default build-bench, 15-20 min),
@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(index ann embed pilot)
+[ ${#names[@]} -eq 0 ] && names=(index ann embed pilot search)
 failed=()
 for n in "${names[@]}"; do
   if [ ! -x "$n/run.sh" ] && [ ! -f "$n/run.sh" ]; then
