@@ -31,6 +31,16 @@ void rv_push(plait_strmap *map, const char *k, const char *key)
 
 static const char *col(sqlite3_stmt *q, int i) { return (const char *)sqlite3_column_text(q, i); }
 
+char *rv_join(const char *a, const char *sep, const char *b)
+{
+    size_t na = strlen(a), ns = strlen(sep), nb = strlen(b);
+    char *out = xmalloc(na + ns + nb + 1);
+    memcpy(out, a, na);
+    memcpy(out + na, sep, ns);
+    memcpy(out + na + ns, b, nb + 1);
+    return out;
+}
+
 static int is_type_kind(const char *k)
 {
     return !strcmp(k, "struct") || !strcmp(k, "enum") || !strcmp(k, "union") || !strcmp(k, "type_alias") ||
@@ -46,7 +56,7 @@ static int is_value_kind(const char *k)
 static int load(resolver *r)
 {
     sqlite3_stmt *q;
-    const char *sql = "SELECT key, kind, path, name, scope, target, parent, crate FROM nodes ORDER BY key";
+    const char *sql = "SELECT key, kind, path, name, scope, target, parent, crate, visibility FROM nodes ORDER BY key";
     if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK)
         return plait_error_set(PLAIT_EDB, "loading names: %s", sqlite3_errmsg(r->db));
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -58,12 +68,29 @@ static int load(resolver *r)
         if (!strcmp(kind, "field")) continue;
         if (!strcmp(kind, "use")) {
             const char *scope = col(q, 4), *target = col(q, 5);
-            if (!scope || !target || !strcmp(name, "*") || !strcmp(name, "_")) continue;
-            char *k = xasprintf("%s\x1f%s", scope, name);
+            if (!scope || !target || !strcmp(name, "_")) continue;
+            int priv = !col(q, 8) || !strcmp(col(q, 8), "private");
+            if (!strcmp(name, "*")) { /* "+a::b" for `pub use a::b::*`, "-a::b" for a private glob */
+                size_t tn = strlen(target);
+                char *mod = tn > 3 && !strcmp(target + tn - 3, "::*") ? xstrndup(target, tn - 3) : xstrdup(target);
+                char *entry = rv_join(priv ? "-" : "+", "", mod);
+                rv_push(&r->globs, scope, entry);
+                free(entry);
+                free(mod);
+                continue;
+            }
+            if (strstr(path, "extern crate ") && !strstr(scope, "::")) { /* the crate's extern prelude */
+                char *ak = rv_join(scope, "\x1f", name);
+                free(plait_strmap_put(&r->crate_alias, ak, xstrdup(!strcmp(target, "self") ? scope : target)));
+                free(ak);
+            }
+            char *k = rv_join(scope, "\x1f", name);
             free(plait_strmap_put(&r->uses, k, xstrdup(target))); /* cfg'd twins: last by key wins */
+            if (priv) plait_strmap_put(&r->private, k, (void *)1);
             free(k);
             continue;
         }
+        if (!col(q, 8) || !strcmp(col(q, 8), "private")) plait_strmap_put(&r->private, key, (void *)1);
         if (!strcmp(kind, "crate")) plait_strmap_put(&r->crates, name, (void *)1);
         if (!strcmp(kind, "crate") || !strcmp(kind, "module")) plait_strmap_put(&r->modules, path, (void *)1);
         if (is_type_kind(kind)) rv_push(&r->types, path, key);
@@ -71,7 +98,7 @@ static int load(resolver *r)
         if (!strcmp(kind, "macro")) rv_push(&r->macros, name, key);
         if (!strcmp(kind, "method")) rv_push(&r->methods, name, key);
         if (!strcmp(kind, "method") || !strcmp(kind, "function") || !strcmp(kind, "impl") || !strcmp(kind, "trait") ||
-            !strcmp(kind, "macro")) {
+            !strcmp(kind, "macro") || !strcmp(kind, "module") || !strcmp(kind, "crate")) {
             node_info *ni = xcalloc(1, sizeof *ni);
             ni->kind = xstrdup(kind);
             ni->path = xstrdup(path);
@@ -105,41 +132,252 @@ static int known(resolver *r, const char *path, int values)
     return plait_strmap_get(&r->types, path) || (values && plait_strmap_get(&r->values, path));
 }
 
-/* The first segment of a relative path: the scope's own item, then an import. */
+static char *first_segment(resolver *r, const char *first, const char *scope, int values, int written_abs, int depth);
+
+/* --- memo ---------------------------------------------------------------------------------
+ * Globs, re-export chains and the prelude make one lookup fan out into many, and the same
+ * (scope, name) questions come back for every call site.  Each resolving thread keeps its
+ * answers (rv_memo_begin/end around a slice of rows).  An answer is remembered only if its
+ * computation never hit the depth limit, so it does not depend on the path that asked (glob
+ * cycles are walked breadth first by glob_find, not by recursion). */
+typedef struct {
+    plait_strmap lookup[2];  /* ns (types, values) -> abs -> const strvec* (or &none) */
+    plait_strmap first;      /* "scope\x1fname\x1fflags" -> char* base (or &none) */
+    int cutoff;              /* the depth limit was hit since the last reset */
+} rv_memo;
+
+static _Thread_local rv_memo *memo;
+static const strvec none; /* a remembered "no answer" */
+
+void rv_memo_begin(void)
+{
+    memo = xcalloc(1, sizeof *memo);
+    plait_strmap_init(&memo->lookup[0]);
+    plait_strmap_init(&memo->lookup[1]);
+    plait_strmap_init(&memo->first);
+}
+
+void rv_memo_end(void)
+{
+    if (!memo) return;
+    size_t pos = 0;
+    void *v;
+    while (plait_strmap_next(&memo->first, &pos, NULL, &v))
+        if (v != &none) free(v);
+    plait_strmap_free(&memo->lookup[0]);
+    plait_strmap_free(&memo->lookup[1]);
+    plait_strmap_free(&memo->first);
+    free(memo);
+    memo = NULL;
+}
+
+/* Starts a question; memo_leave says whether its answer may be remembered. */
+static void memo_enter(int *saved)
+{
+    *saved = memo->cutoff;
+    memo->cutoff = 0;
+}
+
+static int memo_leave(int saved)
+{
+    int ok = !memo->cutoff;
+    memo->cutoff |= saved;
+    return ok;
+}
+
+static void depth_hit(void)
+{
+    if (memo) memo->cutoff = 1;
+}
+
+/* A glob's own path is resolved without looking through globs: otherwise every scope with k
+ * globs into an unindexed crate would try k^depth paths.  Per thread, since passes run in
+ * parallel. */
+static _Thread_local int glob_guard;
+
+static char *glob_module(resolver *r, const char *written, const char *scope, int depth)
+{
+    glob_guard++;
+    char *mod = rv_absolute(r, written, scope, 0, depth);
+    glob_guard--;
+    return mod;
+}
+
+/* Whether something private to module `owner` can be seen from module `from`. */
+static int inside(const char *from, const char *owner)
+{
+    size_t n = strlen(owner);
+    return !strncmp(from, owner, n) && (from[n] == '\0' || (from[n] == ':' && from[n + 1] == ':'));
+}
+
+/* Any of the keys at a path that `from` may see. */
+static int any_visible(resolver *r, const strvec *v, const char *owner, const char *from)
+{
+    for (size_t i = 0; v && i < v->len; i++)
+        if (!plait_strmap_get(&r->private, v->items[i]) || inside(from, owner)) return 1;
+    return 0;
+}
+
+/* `name` through the glob imports of module `start`, breadth first over the modules the
+ * globs reach (glob cycles are common: x86 globs sse2 and sse2 globs x86), so the answer
+ * does not depend on who asks.  A module's private items, imports and globs count only when
+ * `start` is inside it.  ns: 1 types, 2 values, 3 both.  Returns the path it is found at. */
+static char *glob_find(resolver *r, const char *name, const char *start, int ns, int depth)
+{
+    if (glob_guard || !plait_strmap_get(&r->globs, start)) return NULL;
+    PLAIT_VEC(char *) queue = {0};
+    plait_strmap seen;
+    plait_strmap_init(&seen);
+    char *found = NULL;
+    PLAIT_VEC_PUSH(&queue, xstrdup(start));
+    for (size_t qi = 0; qi < queue.len && qi < 256 && !found; qi++) {
+        const char *mod = queue.items[qi];
+        if (qi > 0) { /* start's own names were asked before its globs */
+            char *cand = rv_join(mod, "::", name), *uk = rv_join(mod, "\x1f", name);
+            int ok = ((ns & 1) && any_visible(r, plait_strmap_get(&r->types, cand), mod, start)) ||
+                     ((ns & 2) && any_visible(r, plait_strmap_get(&r->values, cand), mod, start));
+            if (!ok && plait_strmap_get(&r->uses, uk) && (!plait_strmap_get(&r->private, uk) || inside(start, mod))) {
+                const strvec *w = (ns & 1) ? rv_lookup(r, cand, &r->types, depth + 1) : NULL;
+                if ((!w || !w->len) && (ns & 2)) w = rv_lookup(r, cand, &r->values, depth + 1);
+                ok = w && w->len;
+            }
+            free(uk);
+            if (ok) found = cand;
+            else free(cand);
+        }
+        const strvec *gl = plait_strmap_get(&r->globs, mod);
+        for (size_t i = 0; gl && i < gl->len && !found; i++) {
+            if (gl->items[i][0] == '-' && qi > 0 && !inside(start, mod)) continue;
+            char *next = glob_module(r, gl->items[i] + 1, mod, depth + 1);
+            if (next && !plait_strmap_get(&seen, next)) {
+                plait_strmap_put(&seen, next, (void *)1);
+                PLAIT_VEC_PUSH(&queue, next);
+            } else {
+                free(next);
+            }
+        }
+    }
+    for (size_t i = 0; i < queue.len; i++) free(queue.items[i]);
+    PLAIT_VEC_FREE(&queue);
+    plait_strmap_free(&seen);
+    return found;
+}
+
+static char *through_globs(resolver *r, const char *first, const char *sc, int values, int depth)
+{
+    return glob_find(r, first, sc, values ? 3 : 1, depth);
+}
+
+/* The prelude modules of the crate a scope belongs to: core's for core and alloc (no_std),
+ * std's (then core's) for the others.  Only modules the index holds count. */
+static char *through_prelude(resolver *r, const char *first, const char *scope, int values, int depth)
+{
+    static const char *const std_preludes[] = {"std::prelude::rust_2021", "std::prelude::v1", "core::prelude::rust_2021",
+                                               "core::prelude::v1", NULL};
+    size_t cl = strcspn(scope, ":");
+    int no_std = (cl == 4 && !strncmp(scope, "core", 4)) || (cl == 5 && !strncmp(scope, "alloc", 5));
+    for (const char *const *pm = std_preludes + (no_std ? 2 : 0); *pm; pm++) {
+        if (!plait_strmap_get(&r->modules, *pm)) continue;
+        char *cand = rv_join(*pm, "::", first);
+        const strvec *v = rv_lookup(r, cand, &r->types, depth + 1);
+        if ((!v || !v->len) && values) v = rv_lookup(r, cand, &r->values, depth + 1);
+        if (v && v->len) return cand;
+        free(cand);
+    }
+    return NULL;
+}
+
+/* Past a scope's own items and imports: the module's glob imports, then crate names (and
+ * `extern crate` aliases), then the prelude. */
+static char *module_segment_uncached(resolver *r, const char *first, const char *sc, int values, int written_abs,
+                                     int depth)
+{
+    char *base = written_abs ? NULL : through_globs(r, first, sc, values, depth);
+    if (!base) {
+        char *krate = crate_of(sc), *ak = rv_join(krate, "\x1f", first);
+        const char *real = plait_strmap_get(&r->crate_alias, ak);
+        if (plait_strmap_get(&r->crates, real ? real : first)) base = xstrdup(real ? real : first);
+        free(krate);
+        free(ak);
+    }
+    if (!base && !written_abs) base = through_prelude(r, first, sc, values, depth);
+    return base;
+}
+
+/* The same, remembered per (module, name): every function of a module asks it again. */
+static char *module_segment(resolver *r, const char *first, const char *sc, int values, int written_abs, int depth)
+{
+    if (!memo) return module_segment_uncached(r, first, sc, values, written_abs, depth);
+    char flags[4] = {(char)('0' + values), (char)('0' + written_abs), (char)('0' + (glob_guard > 0)), 0};
+    char *head = rv_join(sc, "\x1f", first), *q = rv_join(head, "\x1f", flags);
+    free(head);
+    void *hit = plait_strmap_get(&memo->first, q);
+    char *base = NULL;
+    int saved;
+    if (hit) {
+        base = hit == &none ? NULL : xstrdup(hit);
+    } else {
+        memo_enter(&saved);
+        base = module_segment_uncached(r, first, sc, values, written_abs, depth);
+        if (memo_leave(saved)) plait_strmap_put(&memo->first, q, base ? xstrdup(base) : (void *)&none);
+    }
+    free(q);
+    return base;
+}
+
+/* The first segment of a relative path, in Rust's order: an item or explicit import of the
+ * scope (a function body sees its own, then its enclosing scopes' up to the module), then
+ * module_segment. */
 static char *first_segment(resolver *r, const char *first, const char *scope, int values, int written_abs, int depth)
 {
-    char *sc = xstrdup(scope);
-    while (!plait_strmap_get(&r->modules, sc)) { /* up through function bodies to a module */
-        char *local = xasprintf("%s::%s", sc, first);
-        int hit = known(r, local, values);
-        free(local);
-        char *up = hit ? NULL : parent_of(sc);
-        if (hit || !up) {
-            free(up);
-            break;
+    if (depth > 8) {
+        depth_hit();
+        return NULL;
+    }
+    char *sc = xstrdup(scope), *base = NULL;
+    while (!written_abs) {
+        char *local = rv_join(sc, "::", first), *uk = rv_join(sc, "\x1f", first);
+        const char *via_use = plait_strmap_get(&r->uses, uk);
+        free(uk);
+        if (known(r, local, values)) {
+            free(sc);
+            return local;
         }
+        free(local);
+        if (via_use) {
+            base = rv_absolute(r, via_use, sc, values, depth + 1);
+            free(sc);
+            return base;
+        }
+        char *up = plait_strmap_get(&r->modules, sc) ? NULL : parent_of(sc);
+        if (!up) break;
         free(sc);
         sc = up;
     }
-    char *base = NULL, *local = xasprintf("%s::%s", sc, first), *uk = xasprintf("%s\x1f%s", sc, first);
-    const char *via_use = plait_strmap_get(&r->uses, uk);
-    if (!written_abs && known(r, local, values)) {
-        base = local;
-        local = NULL;
-    } else if (!written_abs && via_use) {
-        base = rv_absolute(r, via_use, sc, values, depth + 1);
-    } else if (plait_strmap_get(&r->crates, first)) {
-        base = xstrdup(first);
-    }
-    free(local);
-    free(uk);
+    base = module_segment(r, first, sc, values, written_abs, depth);
     free(sc);
     return base;
 }
 
+/* The module a scope is in: a function body's scope is the function's path. */
+static char *module_of(resolver *r, const char *scope)
+{
+    char *sc = xstrdup(scope);
+    while (!plait_strmap_get(&r->modules, sc)) {
+        char *up = parent_of(sc);
+        if (!up) break;
+        free(sc);
+        sc = up;
+    }
+    return sc;
+}
+
 char *rv_absolute(resolver *r, const char *written, const char *scope, int values, int depth)
 {
-    if (depth > 8) return NULL;
+    if (depth > 8) {
+        depth_hit();
+        return NULL;
+    }
     const char *p = written;
     int written_abs = !strncmp(p, "::", 2);
     if (written_abs) p += 2;
@@ -150,9 +388,11 @@ char *rv_absolute(resolver *r, const char *written, const char *scope, int value
     if (!strcmp(first, "crate") || !strcmp(first, "$crate")) {
         base = crate_of(scope);
     } else if (!strcmp(first, "self")) {
-        base = xstrdup(scope);
+        base = module_of(r, scope);
     } else if (!strcmp(first, "super")) {
-        base = parent_of(scope);
+        char *mod = module_of(r, scope);
+        base = parent_of(mod);
+        free(mod);
         while (base && !strncmp(rest, "super::", 7)) {
             char *up = parent_of(base);
             free(base);
@@ -165,30 +405,62 @@ char *rv_absolute(resolver *r, const char *written, const char *scope, int value
     free(first);
     if (!base) return NULL;
     if (!*rest) return base;
-    char *full = xasprintf("%s::%s", base, rest);
+    char *full = rv_join(base, "::", rest);
     free(base);
     return full;
 }
 
-const strvec *rv_lookup(resolver *r, const char *abs, const plait_strmap *ns, int depth)
+static const strvec *lookup_uncached(resolver *r, const char *abs, const plait_strmap *ns, int depth)
 {
     const strvec *v = plait_strmap_get(ns, abs);
-    if ((v && v->len) || depth > 8) return v;
-    /* not defined there: maybe re-exported there (`pub use inner::Name;`), so follow the import */
+    if (v && v->len) return v;
+    /* not defined there: maybe re-exported there (`pub use inner::Name;`, `pub use inner::*;`),
+     * or the module part is itself a re-export (`std::option` is `core::option`) */
     char *parent = parent_of(abs);
     if (!parent) return NULL;
     const char *last = abs + strlen(parent) + 2;
-    char *uk = xasprintf("%s\x1f%s", parent, last);
+    char *uk = rv_join(parent, "\x1f", last);
     const char *target = plait_strmap_get(&r->uses, uk);
     const strvec *found = NULL;
+    free(uk);
     if (target) {
         char *next = rv_absolute(r, target, parent, ns == &r->values, depth + 1);
         if (next && strcmp(next, abs) != 0) found = rv_lookup(r, next, ns, depth + 1);
         free(next);
     }
-    free(uk);
+    if (!found) {
+        char *via = glob_find(r, last, parent, ns == &r->values ? 2 : 1, depth + 1);
+        if (via) found = rv_lookup(r, via, ns, depth + 1);
+        free(via);
+    }
+    if (!found && !plait_strmap_get(&r->modules, parent)) {
+        const strvec *pm = rv_lookup(r, parent, &r->types, depth + 1);
+        const node_info *mi = pm && pm->len ? plait_strmap_get(&r->info, pm->items[0]) : NULL;
+        if (mi && strcmp(mi->path, parent) != 0) {
+            char *next = rv_join(mi->path, "::", last);
+            found = rv_lookup(r, next, ns, depth + 1);
+            free(next);
+        }
+    }
     free(parent);
     return found;
+}
+
+const strvec *rv_lookup(resolver *r, const char *abs, const plait_strmap *ns, int depth)
+{
+    if (depth > 8) {
+        depth_hit();
+        return plait_strmap_get(ns, abs);
+    }
+    if (!memo) return lookup_uncached(r, abs, ns, depth);
+    plait_strmap *m = &memo->lookup[ns == &r->values];
+    const strvec *hit = plait_strmap_get(m, abs);
+    if (hit) return hit == &none ? NULL : hit;
+    int saved;
+    memo_enter(&saved);
+    const strvec *v = lookup_uncached(r, abs, ns, depth);
+    if (memo_leave(saved)) plait_strmap_put(m, abs, v && v->len ? (void *)v : (void *)&none);
+    return v;
 }
 
 void rv_type(resolver *r, const char *written, const char *scope, char dst[PLAIT_KEY_LEN], const char **conf)
@@ -280,7 +552,9 @@ static void answer(resolver *r, edge_row *e)
 static void *answer_slice(void *arg)
 {
     pass_slice *sl = arg;
+    rv_memo_begin();
     for (size_t i = sl->from; i < sl->to; i++) answer(sl->r, &sl->rows[i]);
+    rv_memo_end();
     return NULL;
 }
 
@@ -395,9 +669,10 @@ int plait_graph_resolve(sqlite3 *db, int threads, long *updated)
         free(ni);
     }
     plait_strmap_free(&r.info);
-    plait_strmap *vecs[] = {&r.types, &r.values, &r.macros, &r.methods, &r.type_methods, &r.trait_methods, &r.type_traits};
+    plait_strmap *vecs[] = {&r.types, &r.values, &r.macros, &r.methods, &r.type_methods, &r.trait_methods, &r.type_traits, &r.globs};
     for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++) free_vec_map(vecs[i]);
-    plait_strmap *strs[] = {&r.uses, &r.impl_type, &r.impl_trait, &r.edge_scope};
+    plait_strmap *strs[] = {&r.uses, &r.impl_type, &r.impl_trait, &r.edge_scope, &r.crate_alias};
+    plait_strmap_free(&r.private);
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free_str_map(strs[i]);
     plait_strmap_free(&r.crates);
     plait_strmap_free(&r.modules);

@@ -23,7 +23,7 @@
 
 static const strvec *lookup(const plait_strmap *m, const char *a, const char *b)
 {
-    char *k = xasprintf("%s\x1f%s", a, b);
+    char *k = rv_join(a, "\x1f", b);
     const strvec *v = plait_strmap_get(m, k);
     free(k);
     return v;

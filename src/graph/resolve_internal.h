@@ -28,8 +28,13 @@ typedef struct {
     plait_strmap trait_methods;/* "trait key\x1fname" -> strvec of the trait's method keys */
     plait_strmap type_traits;  /* type key -> strvec of trait keys it implements */
     plait_strmap edge_scope;   /* node key -> the scope its edges' paths are written in */
+    plait_strmap globs;        /* scope -> strvec of glob-imported paths as written (`use a::*` -> "a") */
+    plait_strmap crate_alias;  /* `extern crate x as y` at a crate root: "crate\x1fy" -> x */
+    plait_strmap private;      /* keys of private items, and "scope\x1fname" of private imports */
 } resolver;
 
+/* a + sep + b, newly allocated (the resolver's keys are built millions of times) */
+char *rv_join(const char *a, const char *sep, const char *b);
 /* Adds key to the vector stored at map[k], creating it. */
 void rv_push(plait_strmap *map, const char *k, const char *key);
 /* The absolute path a written path names from `scope`, or NULL if it leaves the index.  A
@@ -42,6 +47,10 @@ void rv_type(resolver *r, const char *written, const char *scope, char dst[PLAIT
 /* Answers one `calls` edge. */
 void rv_call(resolver *r, const char *caller, const char *target, const char *scope, char dst[PLAIT_KEY_LEN],
              const char **conf);
+/* A per-thread memo of lookups, valid while the resolver's name tables do not change: a
+ * thread answering rows calls begin before and end after. */
+void rv_memo_begin(void);
+void rv_memo_end(void);
 /* Fills type_methods, trait_methods and type_traits once impl_type is known. */
 void rv_index_methods(resolver *r);
 
