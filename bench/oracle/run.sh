@@ -10,6 +10,8 @@
 #                      plait indexes, reports
 #   PLAIT_ORACLE_REG   Debian's cargo registry (default /usr/share/cargo/registry)
 #   PLAIT_BIN          a plait binary to grade instead of building build-oracle/
+#   PLAIT_ORACLE_COMMIT  grade this commit (git archive into the work folder, built there)
+#                      instead of the working tree
 #   SAMPLES            examples per category in the report (default 4)
 set -euo pipefail
 
@@ -33,6 +35,20 @@ cargo +nightly --version >/dev/null 2>&1 || { echo "run.sh: needs the nightly to
 # ---- plait, built in its own folder
 if [ -n "${PLAIT_BIN:-}" ]; then
     PLAIT=$PLAIT_BIN
+elif [ -n "${PLAIT_ORACLE_COMMIT:-}" ]; then
+    # a committed revision, without the uncommitted edits of a shared working tree
+    rev=$(git -C "$REPO" rev-parse --short "$PLAIT_ORACLE_COMMIT")
+    tree=$WORK/plait-src-$rev
+    if [ ! -d "$tree" ]; then
+        mkdir -p "$tree.tmp"
+        git -C "$REPO" archive "$rev" | tar -x -C "$tree.tmp"
+        ln -s "$REPO/third_party" "$tree.tmp/third_party"
+        mv "$tree.tmp" "$tree"
+    fi
+    [ -f "$tree/build/CMakeCache.txt" ] ||
+        cmake -S "$tree" -B "$tree/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$tree/build" -j2 --target plait >/dev/null
+    PLAIT=$tree/build/src/cli/plait
 else
     [ -f "$REPO/build-oracle/CMakeCache.txt" ] ||
         cmake -S "$REPO" -B "$REPO/build-oracle" -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -42,7 +58,7 @@ fi
 # no embeddings: the oracle grades the graph only
 EMBED=()
 "$PLAIT" --help 2>&1 | grep -q -- '--embed ' && EMBED=(--embed none)
-echo "plait: $PLAIT ($(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))" >&2
+echo "plait: $PLAIT (${rev:-working tree at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')})" >&2
 
 # ---- a local source replacement: Debian's crate dirs carry .cargo-checksum.json
 mkdir -p "$WORK/vendor" "$WORK/src" "$WORK/out" "$WORK/plait"
