@@ -311,7 +311,7 @@ static int embed_missing(stage *s, char *why, size_t cap)
     }
     item *items = xcalloc(BATCH, sizeof *items);
     float *vecs = xmalloc((size_t)BATCH * s->dims * sizeof *vecs);
-    int failed = 0;
+    int failed = 0, halt = 0;
     for (size_t at = 0, next; at < n && rc == PLAIT_OK && !stop_requested; at = next) {
         next = at + BATCH;
         size_t m = 0;
@@ -329,7 +329,7 @@ static int embed_missing(stage *s, char *why, size_t cap)
             failed++;
             int stop = note_failure(s, why, cap);
             if (!s->o->quiet) fprintf(stderr, "%splait: embedding failed: %s\n", s->o->progress ? "\n" : "", why);
-            if (stop || failed >= 100) break;
+            halt = stop || failed >= 100;
             next = at;
         }
         for (size_t i = 0; i < m; i++) {
@@ -338,6 +338,7 @@ static int embed_missing(stage *s, char *why, size_t cap)
             free(items[i].text);
         }
         memset(items, 0, (size_t)BATCH * sizeof *items);
+        if (halt) break;
         progress(s, at + m, n, 0);
     }
     if (n) progress(s, n, n, 1);
