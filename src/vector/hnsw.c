@@ -88,8 +88,11 @@ void vx_dequant(const plait_vindex *ix, uint32_t id, float *out)
     const uint8_t *bits = (const uint8_t *)codes + dim;
     const float *cent = atomic_load_explicit(&ix->cent, memory_order_acquire);
     const float *cv = c != VX_NONE ? cent + (size_t)c * dim : NULL;
+    float sc = hdr[0];
     for (uint32_t i = 0; i < dim; i++)
-        out[i] = (cv ? cv[i] : 0.0f) + ((float)codes[i] + 0.5f * (float)((bits[i >> 3] >> (i & 7)) & 1) - 0.25f) * hdr[0];
+        out[i] = ((float)codes[i] + 0.5f * (float)((bits[i >> 3] >> (i & 7)) & 1) - 0.25f) * sc;
+    if (cv)
+        for (uint32_t i = 0; i < dim; i++) out[i] += cv[i];
 }
 
 void vx_train_centroids(plait_vindex *ix, const float *vecs, size_t n)
@@ -151,11 +154,17 @@ void vx_train_centroids(plait_vindex *ix, const float *vecs, size_t n)
 static void quantize_query(const plait_vindex *ix, vx_query *q, int16_t *out)
 {
     uint32_t dim = ix->p.dim;
+    /* Plain compares and a truncating conversion: fmaxf and lrintf are library calls at the
+     * project's flags, and this runs once per candidate in the int8 neighbour heuristic. */
     float m = 0;
-    for (uint32_t i = 0; i < dim; i++) m = fmaxf(m, fabsf(q->v[i]));
+    for (uint32_t i = 0; i < dim; i++) {
+        float a = fabsf(q->v[i]);
+        m = a > m ? a : m;
+    }
     float inv = m > 0 ? 32767.0f / m : 0.0f;
     for (uint32_t i = 0; i < dim; i++) {
-        long x = lrintf(q->v[i] * inv);
+        float y = q->v[i] * inv;
+        int x = (int)(y + (y >= 0 ? 0.5f : -0.5f));
         out[i] = (int16_t)(x > 32767 ? 32767 : x < -32767 ? -32767 : x);
     }
     q->qscale = m > 0 ? m / 32767.0f : 0.0f;
@@ -401,22 +410,29 @@ size_t vx_select_neighbours(plait_vindex *ix, vx_pair *cand, size_t n, size_t ca
      * this spreads the links over directions, which is what keeps clustered data navigable. */
     size_t kept = 0;
     int quant = ix->p.storage == PLAIT_VSTORE_INT8 && !ix->fchunks;
-    node_query nq;
-    for (size_t i = 0; i < n && kept < cap; i++) {
-        int ok = 1;
-        if (quant) {
-            if (kept) {
-                node_query_init(ix, &nq, cand[i].id);
-                for (size_t j = 0; j < kept && ok; j++)
-                    if (node_query_dist(ix, &nq, cand[j].id) < cand[i].d) ok = 0;
-                node_query_done(&nq);
-            }
-        } else {
+    if (!quant) {
+        for (size_t i = 0; i < n && kept < cap; i++) {
+            int ok = 1;
             for (size_t j = 0; j < kept && ok; j++)
                 if (vx_dist_nodes(ix, cand[i].id, cand[j].id) < cand[i].d) ok = 0;
+            if (ok) cand[kept++] = cand[i];
         }
-        if (ok) cand[kept++] = cand[i];
+        return kept;
     }
+    /* int8 without floats: each kept node is reconstructed once, as a query, and measured
+     * against the candidates' codes (reconstructing every candidate instead cost half of an
+     * int8 build: up to efConstruction reconstructions per level against at most cap). */
+    node_query one, *kq = cap <= 1 ? &one : xmalloc(cap * sizeof *kq);
+    for (size_t i = 0; i < n && kept < cap; i++) {
+        int ok = 1;
+        for (size_t j = 0; j < kept && ok; j++)
+            if (node_query_dist(ix, &kq[j], cand[i].id) < cand[i].d) ok = 0;
+        if (!ok) continue;
+        node_query_init(ix, &kq[kept], cand[i].id);
+        cand[kept++] = cand[i];
+    }
+    for (size_t j = 0; j < kept; j++) node_query_done(&kq[j]);
+    if (kq != &one) free(kq);
     return kept;
 }
 
