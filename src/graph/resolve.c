@@ -56,7 +56,8 @@ static int is_value_kind(const char *k)
 static int load(resolver *r)
 {
     sqlite3_stmt *q;
-    const char *sql = "SELECT key, kind, path, name, scope, target, parent, crate, visibility FROM nodes ORDER BY key";
+    const char *sql = "SELECT key, kind, path, name, scope, target, parent, crate, visibility, signature FROM nodes "
+                      "ORDER BY key";
     if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK)
         return plait_error_set(PLAIT_EDB, "loading names: %s", sqlite3_errmsg(r->db));
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -65,7 +66,17 @@ static int load(resolver *r)
          * names up from the function (its local items first), anything else from its scope. */
         const char *esc = !strcmp(kind, "function") ? path : col(q, 4);
         if (esc) plait_strmap_put(&r->edge_scope, key, xstrdup(esc));
-        if (!strcmp(kind, "field")) continue;
+        if (!strcmp(kind, "field")) { /* "struct key\x1fname" -> "scope\x1ftype as written" */
+            const char *sig = col(q, 9), *parent = col(q, 6), *colon = sig ? strstr(sig, ": ") : NULL;
+            const char *ty = colon ? colon + 2 : sig;
+            if (ty && parent && col(q, 4)) {
+                if (!colon && !strncmp(ty, "pub", 3)) ty = strchr(ty, ' ') ? strchr(ty, ' ') + 1 : ty; /* pub T */
+                char *fk = rv_join(parent, "\x1f", name), *fv = rv_join(col(q, 4), "\x1f", ty);
+                free(plait_strmap_put(&r->fields, fk, fv));
+                free(fk);
+            }
+            continue;
+        }
         if (!strcmp(kind, "use")) {
             const char *scope = col(q, 4), *target = col(q, 5);
             if (!scope || !target || !strcmp(name, "_")) continue;
@@ -98,7 +109,7 @@ static int load(resolver *r)
         if (!strcmp(kind, "macro")) rv_push(&r->macros, name, key);
         if (!strcmp(kind, "method")) rv_push(&r->methods, name, key);
         if (!strcmp(kind, "method") || !strcmp(kind, "function") || !strcmp(kind, "impl") || !strcmp(kind, "trait") ||
-            !strcmp(kind, "macro") || !strcmp(kind, "module") || !strcmp(kind, "crate")) {
+            !strcmp(kind, "macro") || !strcmp(kind, "module") || !strcmp(kind, "crate") || !strcmp(kind, "type_alias")) {
             node_info *ni = xcalloc(1, sizeof *ni);
             ni->kind = xstrdup(kind);
             ni->path = xstrdup(path);
@@ -106,6 +117,9 @@ static int load(resolver *r)
             ni->parent = col(q, 6) ? xstrdup(col(q, 6)) : NULL;
             ni->target = col(q, 5) ? xstrdup(col(q, 5)) : NULL;
             ni->crate = col(q, 7) ? xstrdup(col(q, 7)) : NULL;
+            /* return types (functions, methods) and alias targets are read from signatures */
+            if (col(q, 9) && (!strcmp(kind, "function") || !strcmp(kind, "method") || !strcmp(kind, "type_alias")))
+                ni->sig = xstrdup(col(q, 9));
             plait_strmap_put(&r->info, key, ni);
         }
     }
@@ -666,12 +680,13 @@ int plait_graph_resolve(sqlite3 *db, int threads, long *updated)
         free(ni->parent);
         free(ni->target);
         free(ni->crate);
+        free(ni->sig);
         free(ni);
     }
     plait_strmap_free(&r.info);
     plait_strmap *vecs[] = {&r.types, &r.values, &r.macros, &r.methods, &r.type_methods, &r.trait_methods, &r.type_traits, &r.globs};
     for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++) free_vec_map(vecs[i]);
-    plait_strmap *strs[] = {&r.uses, &r.impl_type, &r.impl_trait, &r.edge_scope, &r.crate_alias};
+    plait_strmap *strs[] = {&r.uses, &r.impl_type, &r.impl_trait, &r.edge_scope, &r.crate_alias, &r.fields};
     plait_strmap_free(&r.private);
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free_str_map(strs[i]);
     plait_strmap_free(&r.crates);

@@ -29,13 +29,21 @@ static const strvec *lookup(const plait_strmap *m, const char *a, const char *b)
     return v;
 }
 
-static int take(const strvec *v, char dst[PLAIT_KEY_LEN], const char **conf, const char *unique)
+/* Picks the first candidate; several make the answer ambiguous unless they are one item's
+ * cfg'd copies (`#[cfg(unix)] fn f` and `#[cfg(not(unix))] fn f`: the same path). */
+static int take_in(resolver *r, const strvec *v, char dst[PLAIT_KEY_LEN], const char **conf, const char *unique)
 {
     if (!v || !v->len) return 0;
     memcpy(dst, v->items[0], PLAIT_KEY_LEN);
-    *conf = v->len == 1 ? unique : "ambiguous";
+    *conf = unique;
+    const node_info *first = plait_strmap_get(&r->info, v->items[0]);
+    for (size_t i = 1; i < v->len; i++) {
+        const node_info *ni = plait_strmap_get(&r->info, v->items[i]);
+        if (!first || !ni || strcmp(first->path, ni->path) != 0) *conf = "ambiguous";
+    }
     return 1;
 }
+#define take(v, dst, conf, unique) take_in(r, (v), (dst), (conf), (unique))
 
 /* A method named `name` of type key `ty`: its impls first, then its traits' declarations. */
 static int method_of_type(resolver *r, const char *ty, const char *name, char dst[PLAIT_KEY_LEN], const char **conf,
@@ -115,6 +123,93 @@ static void path_call(resolver *r, const char *caller, const char *target, const
     free(type);
 }
 
+/* The head of a written type: `&'a mut dyn a::B<T> + Send` -> "a::B"; NULL for tuples,
+ * slices, arrays, fn pointers and the never type. */
+static char *type_head(const char *t)
+{
+    for (;;) {
+        while (*t == ' ' || *t == '&' || *t == '*') t++;
+        if (*t == '\'') { /* a lifetime */
+            t++;
+            while (*t && *t != ' ') t++;
+            continue;
+        }
+        if (!strncmp(t, "mut ", 4) || !strncmp(t, "dyn ", 4)) t += 4;
+        else if (!strncmp(t, "const ", 6)) t += 6;
+        else if (!strncmp(t, "impl ", 5)) t += 5;
+        else break;
+    }
+    size_t n = strcspn(t, "<>(){}[],;= +");
+    if (!n || (n == 2 && !strncmp(t, "fn", 2))) return NULL;
+    return xstrndup(t, n);
+}
+
+/* A written type's key, following type aliases (`type ParseStream<'a> = &'a ParseBuffer<'a>`)
+ * and `Self` to the impl's type.  "" if it is not a type of the index. */
+static void type_key(resolver *r, const char *caller, const char *written, const char *scope, char tk[PLAIT_KEY_LEN])
+{
+    tk[0] = '\0';
+    char *head = type_head(written);
+    for (int hop = 0; head && hop < 4; hop++) {
+        const char *tconf;
+        if (!strcmp(head, "Self")) {
+            const char *st = self_type(r, caller);
+            if (st) memcpy(tk, st, PLAIT_KEY_LEN);
+            break;
+        }
+        rv_type(r, head, scope, tk, &tconf);
+        free(head);
+        head = NULL;
+        const node_info *ai = tk[0] ? plait_strmap_get(&r->info, tk) : NULL;
+        if (!ai || strcmp(ai->kind, "type_alias") != 0 || !ai->sig) break;
+        const char *eq = strstr(ai->sig, " = ");
+        scope = plait_strmap_get(&r->edge_scope, tk);
+        if (!eq || !scope) break;
+        tk[0] = '\0';
+        head = type_head(eq + 3);
+    }
+    free(head);
+}
+
+/* The type a function returns, from its signature's `->`, as a key; "" if not known. */
+static void return_type(resolver *r, const char *fn, char tk[PLAIT_KEY_LEN])
+{
+    tk[0] = '\0';
+    const node_info *fi = plait_strmap_get(&r->info, fn);
+    const char *arrow = fi && fi->sig ? strstr(fi->sig, ") -> ") : NULL;
+    const char *scope = plait_strmap_get(&r->edge_scope, fn);
+    if (!arrow || !scope) return;
+    char *ret = xstrdup(arrow + 5), *w = strstr(ret, " where ");
+    if (w) *w = '\0';
+    type_key(r, fn, ret, scope, tk);
+    free(ret);
+}
+
+/* A receiver whose type is written down: "(x: T)" a parameter or `let` annotation (exact),
+ * "(x: ~T)" a `T::f(..)` initialiser (inferred), "(x: =f)" the result of f (inferred).
+ * Returns 1 when the receiver's type was known (answered or not: a known type that is not in
+ * the index is std's or a dependency's, and a method of that name elsewhere is not it). */
+static int typed_receiver(resolver *r, const char *caller, const char *written, const char *name, const char *scope,
+                          char dst[PLAIT_KEY_LEN], const char **conf)
+{
+    char tk[PLAIT_KEY_LEN];
+    const char *how = "exact";
+    if (written[0] == '=') {
+        char fk[PLAIT_KEY_LEN];
+        const char *fconf;
+        how = "inferred";
+        path_call(r, caller, written + 1, scope, fk, &fconf);
+        if (!fk[0]) return 0; /* an unknown function: nothing is known of its result */
+        return_type(r, fk, tk);
+    } else {
+        if (written[0] == '~') how = "inferred", written++;
+        type_key(r, caller, written, scope, tk);
+    }
+    if (!tk[0]) return 1;
+    if (method_of_type(r, tk, name, dst, conf, how)) return 1;
+    return 0; /* a type of the index without that method (Deref, blanket impls): by name */
+}
+
 void rv_call(resolver *r, const char *caller, const char *target, const char *scope, char dst[PLAIT_KEY_LEN],
              const char **conf)
 {
@@ -128,13 +223,27 @@ void rv_call(resolver *r, const char *caller, const char *target, const char *sc
     if (target[0] == '(') { /* "(x: Type).m": the receiver's type is known from its binding */
         const char *colon = strstr(target, ": "), *close = strstr(target, ").");
         if (colon && close && colon < close) {
-            char *type = xstrndup(colon + 2, (size_t)(close - colon - 2)), tk[PLAIT_KEY_LEN];
-            const char *tconf;
-            rv_type(r, type, scope, tk, &tconf);
+            char *type = xstrndup(colon + 2, (size_t)(close - colon - 2));
+            int known = typed_receiver(r, caller, type, close + 2, scope, dst, conf);
             free(type);
-            if (tk[0] && method_of_type(r, tk, close + 2, dst, conf, "inferred")) return;
+            if (known) return;
             target = close + 1; /* not found through the type: fall back to the name */
         }
+    }
+    if (!strncmp(target, "self.", 5) && strchr(target + 5, '.')) { /* "self.field.m" */
+        const char *fdot = strchr(target + 5, '.'), *st = self_type(r, caller);
+        char *fname = xstrndup(target + 5, (size_t)(fdot - target - 5)), *fk = st ? rv_join(st, "\x1f", fname) : NULL;
+        const char *fv = fk ? plait_strmap_get(&r->fields, fk) : NULL, *sep = fv ? strchr(fv, '\x1f') : NULL;
+        int known = 0;
+        if (sep) {
+            char *fscope = xstrndup(fv, (size_t)(sep - fv));
+            known = typed_receiver(r, caller, sep + 1, fdot + 1, fscope, dst, conf);
+            free(fscope);
+        }
+        free(fname);
+        free(fk);
+        if (known) return;
+        target = fdot; /* ".m" */
     }
     const char *dot = strchr(target, '.');
     if (!dot) {
@@ -144,7 +253,7 @@ void rv_call(resolver *r, const char *caller, const char *target, const char *sc
     const char *name = dot + 1;
     if (dot - target == 4 && !strncmp(target, "self", 4)) {
         const char *ty = self_type(r, caller);
-        if (ty && method_of_type(r, ty, name, dst, conf, "inferred")) return;
+        if (ty && method_of_type(r, ty, name, dst, conf, "exact")) return;
     }
     const strvec *v = plait_strmap_get(&r->methods, name);
     if (v && v->len <= MAX_CANDIDATES && take(v, dst, conf, "ambiguous")) *conf = "ambiguous";

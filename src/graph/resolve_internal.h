@@ -10,6 +10,7 @@ typedef PLAIT_VEC(char *) strvec;
 
 typedef struct {
     char *kind, *path, *name, *parent, *target, *crate;
+    char *sig;                 /* functions, methods, type aliases: the signature */
 } node_info;
 
 typedef struct {
@@ -30,6 +31,7 @@ typedef struct {
     plait_strmap edge_scope;   /* node key -> the scope its edges' paths are written in */
     plait_strmap globs;        /* scope -> strvec of glob-imported paths as written (`use a::*` -> "a") */
     plait_strmap crate_alias;  /* `extern crate x as y` at a crate root: "crate\x1fy" -> x */
+    plait_strmap fields;       /* "struct key\x1fname" -> "scope\x1ftype as written" */
     plait_strmap private;      /* keys of private items, and "scope\x1fname" of private imports */
 } resolver;
 

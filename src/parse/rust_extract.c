@@ -754,7 +754,7 @@ static void bind_let(ctx *c, TSNode let)
     TSNode t = field(let, "type"), v = field(let, "value"), pat = field(let, "pattern");
     if (!ts_node_is_null(t)) {
         bind_local(c, pat, type_base(c, t));
-    } else if (!ts_node_is_null(v) && is(v, "struct_expression")) {
+    } else if (!ts_node_is_null(v) && is(v, "struct_expression")) { /* T { .. }: exactly a T */
         TSNode nm = field(v, "name");
         if (!ts_node_is_null(nm)) {
             char *raw = text(c, nm);
@@ -762,17 +762,24 @@ static void bind_let(ctx *c, TSNode let)
             free(raw);
         }
     } else if (!ts_node_is_null(v) && is(v, "call_expression")) {
+        /* T::new(..) is taken to make a T ("~T": inferred); a function's result has the type
+         * its signature returns ("=path": the resolver reads the signature) */
         TSNode f = field(v, "function");
-        if (!ts_node_is_null(f) && is(f, "scoped_identifier")) { /* Type::new(..): the path without its last segment */
-            TSNode path = field(f, "path");
-            if (!ts_node_is_null(path)) {
-                char *raw = text(c, path), *type = rt_strip_generics(raw);
-                free(raw);
-                const char *last = rt_last_segment(type);
-                if (*last >= 'A' && *last <= 'Z') bind_local(c, pat, type); /* types are CamelCase; modules are not */
-                else free(type);
-            }
+        if (!ts_node_is_null(f) && is(f, "generic_function")) f = field(f, "function");
+        if (ts_node_is_null(f)) return;
+        char *raw = text(c, f), *callee = rt_strip_generics(raw);
+        free(raw);
+        const char *last = rt_last_segment(callee);
+        if (is(f, "scoped_identifier") && *last >= 'a' && *last <= 'z' && strstr(callee, "::")) {
+            char *type = xstrndup(callee, (size_t)(last - callee) - 2);
+            const char *tl = rt_last_segment(type);
+            if (*tl >= 'A' && *tl <= 'Z') bind_local(c, pat, xasprintf("~%s", type)); /* types are CamelCase */
+            else bind_local(c, pat, xasprintf("=%s", callee));
+            free(type);
+        } else if (is(f, "identifier") || is(f, "scoped_identifier")) {
+            if (*last >= 'a' && *last <= 'z') bind_local(c, pat, xasprintf("=%s", callee));
         }
+        free(callee);
     }
 }
 
@@ -881,7 +888,16 @@ static void record_call(ctx *c, TSNode n, int caller)
         char *receiver = NULL;
         if (!ts_node_is_null(recv) && (is(recv, "self") || is(recv, "identifier")))
             receiver = xstrndup(c->src + ts_node_start_byte(recv), ts_node_end_byte(recv) - ts_node_start_byte(recv));
-        const char *rt = receiver && strcmp(receiver, "self") ? local_type(c, receiver) : NULL;
+        if (!ts_node_is_null(recv) && is(recv, "field_expression")) { /* self.field.m(): the field's declared type */
+            TSNode base = field(recv, "value"), fname = field(recv, "field");
+            if (!ts_node_is_null(base) && is(base, "self") && !ts_node_is_null(fname))
+                receiver = xasprintf("self.%.*s", (int)(ts_node_end_byte(fname) - ts_node_start_byte(fname)),
+                                     c->src + ts_node_start_byte(fname));
+        }
+        const char *rt = receiver && strncmp(receiver, "self", 4) ? local_type(c, receiver) : NULL;
+        char pad[80];
+        snprintf(pad, sizeof pad, " %s ", rt ? rt : "");
+        if (rt && strstr(c->generics.items[caller], pad)) rt = NULL; /* a type parameter: its bounds decide */
         if (rt) { /* "(x: Type)" tells the resolver which type's methods to look in */
             char *typed = xasprintf("(%s: %s)", receiver, rt);
             free(receiver);

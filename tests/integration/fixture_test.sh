@@ -30,8 +30,9 @@ PY
 # graph walks on the fixture
 "$PLAIT" callers core_lib::outer::helper --db "$T/db" | contains 'core_lib::outer::Local::go  crates/core_lib/src/lib.rs:93  (exact)' || fail "callers"
 [ "$("$PLAIT" impls core_lib::Area --db "$T/db" | grep -c '^implements')" -eq 5 ] || fail "impls of Area"
-"$PLAIT" callees core_lib::Area::describe --db "$T/db" --min-confidence inferred | contains 'core_lib::Area::area' || fail "callees"
-! "$PLAIT" callees core_lib::Area::describe --db "$T/db" --min-confidence exact | contains 'core_lib::Area::area' || fail "min-confidence"
+"$PLAIT" callees core_lib::Area::describe --db "$T/db" --min-confidence exact | contains 'core_lib::Area::area' || fail "callees"
+"$PLAIT" callees core_lib::outer --db "$T/db" | contains 'core_lib::outer::Local::go' || fail "callees: ambiguous"
+! "$PLAIT" callees core_lib::outer --db "$T/db" --min-confidence inferred | contains 'core_lib::outer::Local::go' || fail "min-confidence"
 "$PLAIT" callers core_lib::Wrapper::new --db "$T/db" --json | python3 -c '
 import json, sys; h = json.load(sys.stdin)
 assert [x["path"] for x in h] == ["app::main"] and h[0]["line"] == 33, h' || fail "callers --json"
