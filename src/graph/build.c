@@ -156,7 +156,7 @@ void plait_graph_build(const plait_extract *x, const plait_mount *m, const plait
         const plait_node *me = &g->nodes.items[g->nodes.len - 1];
         const char *ek = it->kind == PLAIT_KIND_FIELD ? "has_field" : it->kind == PLAIT_KIND_VARIANT ? "has_variant" : "contains";
         add_edge(g, me->parent, me->key, ek, PLAIT_CONF_EXACT, NULL, NULL);
-        if (it->kind == PLAIT_KIND_USE && it->target && strcmp(it->name, "_") != 0)
+        if (it->kind == PLAIT_KIND_USE && it->target) /* `use x as _` imports x too (its trait methods) */
             add_edge(g, me->key, NULL, "imports", PLAIT_CONF_EXACT, it->target, NULL);
         if (it->kind == PLAIT_KIND_IMPL) {
             add_edge(g, me->key, NULL, "impl_for", PLAIT_CONF_EXACT, it->target, NULL);

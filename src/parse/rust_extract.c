@@ -269,9 +269,20 @@ static void declared_types(ctx *c, TSNode n, int idx, const char *generics)
 {
     static const char *const fields[] = {"parameters", "return_type", "type", "bounds", "type_parameters", NULL};
     const plait_item *it = &c->x->items.items[idx];
-    if (it->kind == PLAIT_KIND_IMPL || it->kind == PLAIT_KIND_USE || it->kind == PLAIT_KIND_MODULE ||
-        it->kind == PLAIT_KIND_MACRO || it->kind == PLAIT_KIND_VARIANT)
+    if (it->kind == PLAIT_KIND_USE || it->kind == PLAIT_KIND_MODULE || it->kind == PLAIT_KIND_MACRO ||
+        it->kind == PLAIT_KIND_VARIANT)
         return;
+    if (it->kind == PLAIT_KIND_IMPL) { /* the heads are impl_for/implements; their arguments and bounds count */
+        static const char *const heads[] = {"trait", "type", NULL};
+        for (int i = 0; heads[i]; i++) {
+            TSNode h = field(n, heads[i]);
+            if (!ts_node_is_null(h) && is(h, "generic_type")) collect_types(c, field(h, "type_arguments"), idx, generics, 0);
+        }
+        collect_types(c, field(n, "type_parameters"), idx, generics, 0);
+        for (uint32_t k = 0; k < ts_node_named_child_count(n); k++)
+            if (is(ts_node_named_child(n, k), "where_clause")) collect_types(c, ts_node_named_child(n, k), idx, generics, 0);
+        return;
+    }
     for (int i = 0; fields[i]; i++) {
         TSNode f = field(n, fields[i]);
         if (ts_node_is_null(f)) continue;
@@ -833,6 +844,22 @@ static void calls_in_macro(ctx *c, TSNode n, int caller)
     uint32_t a = ts_node_start_byte(tt) + 1, b = ts_node_end_byte(tt);
     if (b <= a) return;
     b--; /* drop the closing delimiter */
+    TSNode mname = field(n, "macro");
+    if (!ts_node_is_null(mname)) { /* matches!(e, Pattern): only e is an expression */
+        char *raw = text(c, mname);
+        const char *last = rt_last_segment(raw);
+        int pattern_after = !strcmp(last, "matches") || !strcmp(last, "assert_matches") || !strcmp(last, "debug_assert_matches");
+        free(raw);
+        for (uint32_t i = a, depth = 0; pattern_after && i < b; i++) {
+            char ch = c->src[i];
+            if (ch == '(' || ch == '[' || ch == '{') depth++;
+            else if ((ch == ')' || ch == ']' || ch == '}') && depth) depth--;
+            else if (ch == ',' && !depth) {
+                b = i;
+                break;
+            }
+        }
+    }
     static const char pre[] = "fn __plait_macro_args() { (", post[] = "); }";
     size_t n_in = b - a, len = sizeof pre - 1 + n_in + sizeof post - 1;
     char *text = xmalloc(len + 1);
