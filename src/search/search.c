@@ -134,7 +134,7 @@ static char *prune_terms(plait_searcher *s, char *match)
         term_df d = {w, term_rows(s->db, w)};
         if (d.rows) PLAIT_VEC_PUSH(&t, d);
     }
-    qsort(t.items, t.len, sizeof *t.items, df_cmp);
+    if (t.len) qsort(t.items, t.len, sizeof *t.items, df_cmp);
     long long cap = s->fts_total / 16 > 256 ? s->fts_total / 16 : 256;
     strbuf out = {0};
     for (size_t i = 0; i < t.len && i < 12; i++) {
