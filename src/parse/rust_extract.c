@@ -62,6 +62,7 @@ typedef struct {
     PLAIT_VEC(char *) generics;      /* per item: the type parameters in scope inside it */
     PLAIT_VEC(struct local) locals;  /* typed bindings of the bodies being walked */
     int no_refs;                     /* items only: no call sites, type references, locals */
+    int item_macro_depth;            /* nesting of item macros being re-parsed */
 } ctx;
 
 static void walk(ctx *c, TSNode container, const scope *s);
@@ -935,6 +936,40 @@ static void record_call(ctx *c, TSNode n, int caller)
     }
 }
 
+/* Items written inside an item-position macro (`ast_struct! { pub struct A { .. } }`,
+ * `thread_local! { static X: .. }`, `bitflags! { .. }`): its token tree is parsed as a file
+ * and walked in place, so what parses becomes items of this scope with their real lines. */
+static void items_in_macro(ctx *c, TSNode n, const scope *s)
+{
+    TSNode tt = {0};
+    for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
+        if (is(ts_node_named_child(n, i), "token_tree")) tt = ts_node_named_child(n, i);
+    if (ts_node_is_null(tt) || c->item_macro_depth >= 2) return;
+    uint32_t a = ts_node_start_byte(tt) + 1, b = ts_node_end_byte(tt);
+    if (b <= a + 1) return;
+    b--;
+    TSTree *tree = ts_parser_parse_string(c->ts, NULL, c->src + a, b - a);
+    if (!tree) return;
+    size_t items0 = c->x->items.len, calls0 = c->x->calls.len, refs0 = c->x->typerefs.len;
+    const char *src = c->src;
+    size_t len = c->len;
+    uint32_t row0 = ts_node_start_point(tt).row; /* the content starts on the delimiter's line */
+    c->src += a;
+    c->len = b - a;
+    c->item_macro_depth++;
+    walk(c, ts_tree_root_node(tree), s);
+    c->item_macro_depth--;
+    c->src = src;
+    c->len = len;
+    ts_tree_delete(tree);
+    for (size_t i = items0; i < c->x->items.len; i++) {
+        plait_item *it = &c->x->items.items[i];
+        it->byte_start += a, it->byte_end += a, it->line_start += row0, it->line_end += row0;
+    }
+    for (size_t i = calls0; i < c->x->calls.len; i++) c->x->calls.items[i].line += row0, c->x->calls.items[i].byte += a;
+    for (size_t i = refs0; i < c->x->typerefs.len; i++) c->x->typerefs.items[i].line += row0;
+}
+
 static void walk(ctx *c, TSNode container, const scope *s)
 {
     if (s->depth > MAX_DEPTH) {
@@ -961,6 +996,8 @@ static void walk(ctx *c, TSNode container, const scope *s)
             if (take_pending(c, ch, &p)) continue;
             if (is_item_type(t)) {
                 do_item(c, ch, &inner, &p);
+            } else if (!s->in_body && is(ch, "macro_invocation")) {
+                items_in_macro(c, ch, s);
             } else if (s->in_body || ts_node_has_error(ch) || ts_node_is_error(ch)) {
                 if (s->in_body && s->parent >= 0 && !c->no_refs) {
                     record_call(c, ch, s->parent);
@@ -1046,7 +1083,7 @@ int plait_rust_extract(plait_rust_parser *p, const char *src, size_t len, plait_
     if (len > UINT32_MAX) return plait_error_set(PLAIT_EINVALID, "file too large for the parser (%zu bytes)", len);
     TSTree *tree = ts_parser_parse_string(p->ts, NULL, src, (uint32_t)len);
     if (!tree) return plait_error_set(PLAIT_ERR, "tree-sitter failed to parse");
-    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}, {0}, p->no_refs};
+    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}, {0}, p->no_refs, 0};
     scope root = {.parent = -1, .path = "", .key = "", .module = "", .inline_dir = "", .inline_parent = -1, .generics = " "};
     TSNode rn = ts_tree_root_node(tree);
     walk(&c, rn, &root);
