@@ -9,10 +9,16 @@
  *   "<T as Tr>::f"     the method of trait Tr
  *   "self.m"           methods of the enclosing impl's self type, then of its traits
  *   "(x: T).m"         methods of T, the type x was bound with (parameter, `let` annotation,
- *                      `T::new(..)` or `T { .. }` initialiser)
+ *                      `T { .. }`: exact), through aliases; "(x: ~T)" `T::f(..)` initialiser
+ *                      and "(x: =f)" f's return type (inferred); "(x: ^Tr1+Tr2)" a type
+ *                      parameter: the methods of its bounding traits (exact)
+ *   "self.f.m"         methods of field f's declared type
  *   "x.m", ".m"        any receiver whose type is not known: methods named m anywhere,
  *                      `ambiguous`, given up past 8 candidates
- * A unique answer by path is `exact`; one found through the receiver's type `inferred`.
+ * A unique answer by a path or a written-down receiver type is `exact`; one through an
+ * initialiser's type `inferred`; one by name alone `ambiguous`.  A receiver whose type is
+ * known but not in the index (std's Vec, a dependency's type) is left unresolved rather than
+ * answered by name.
  */
 #include "graph/resolve_internal.h"
 
@@ -194,6 +200,16 @@ static int typed_receiver(resolver *r, const char *caller, const char *written, 
 {
     char tk[PLAIT_KEY_LEN];
     const char *how = "exact";
+    if (written[0] == '^') { /* a type parameter: the traits bounding it, in order */
+        char *list = xstrdup(written + 1);
+        int hit = 0;
+        for (char *save = NULL, *b = strtok_r(list, "+", &save); b && !hit; b = strtok_r(NULL, "+", &save)) {
+            type_key(r, caller, b, scope, tk);
+            hit = tk[0] && method_of_type(r, tk, name, dst, conf, "exact");
+        }
+        free(list);
+        return hit;
+    }
     if (written[0] == '=') {
         char fk[PLAIT_KEY_LEN];
         const char *fconf;

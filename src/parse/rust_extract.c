@@ -39,6 +39,7 @@ typedef struct {
     const char *inherit_vis;/* trait items inherit the trait's visibility */
     int in_body;            /* inside a function body: walk every node */
     const char *generics;   /* " T U " : type parameters in scope, not types to look up */
+    const char *bounds;     /* " T=Tr+a::Other U=Clone " : the traits bounding them */
     int depth;
 } scope;
 
@@ -60,6 +61,7 @@ typedef struct {
     int macro_depth;
     uint32_t macro_byte, macro_line; /* where the outermost macro being re-parsed starts */
     PLAIT_VEC(char *) generics;      /* per item: the type parameters in scope inside it */
+    PLAIT_VEC(char *) bounds;        /* per item: their trait bounds (params and where clauses) */
     PLAIT_VEC(struct local) locals;  /* typed bindings of the bodies being walked */
     int no_refs;                     /* items only: no call sites, type references, locals */
     int item_macro_depth;            /* nesting of item macros being re-parsed */
@@ -233,6 +235,70 @@ static char *generics_with(ctx *c, TSNode n, const char *outer)
     return strbuf_detach(&sb);
 }
 
+/* Appends " Name=Tr1+Tr2" for a parameter's trait bounds (lifetimes and ?Sized left out). */
+static void add_bounds(ctx *c, strbuf *sb, TSNode name, TSNode bounds)
+{
+    if (ts_node_is_null(name) || ts_node_is_null(bounds) || !is(name, "type_identifier")) return;
+    int first = 1;
+    for (uint32_t i = 0; i < ts_node_named_child_count(bounds); i++) {
+        TSNode b = ts_node_named_child(bounds, i);
+        if (is(b, "lifetime") || is(b, "removed_trait_bound")) continue;
+        if (is(b, "higher_ranked_trait_bound")) b = field(b, "type");
+        if (ts_node_is_null(b)) continue;
+        char *raw = text(c, b), *t = rt_strip_generics(raw);
+        free(raw);
+        if (strpbrk(t, " ()=+")) { /* Fn(A) -> B: no method receiver's type */
+            free(t);
+            continue;
+        }
+        if (first) {
+            strbuf_add(sb, c->src + ts_node_start_byte(name), ts_node_end_byte(name) - ts_node_start_byte(name));
+            strbuf_putc(sb, '=');
+        } else {
+            strbuf_putc(sb, '+');
+        }
+        strbuf_puts(sb, t);
+        free(t);
+        first = 0;
+    }
+    if (!first) strbuf_putc(sb, ' ');
+}
+
+/* The bounds of the type parameters in scope inside item n: the enclosing ones, then n's own
+ * (`<V: Visit>`) and its where clause (`where V: Visit<'ast> + ?Sized`). */
+static char *bounds_with(ctx *c, TSNode n, const char *outer)
+{
+    strbuf sb = {0};
+    strbuf_puts(&sb, outer && *outer ? outer : " ");
+    if (c->no_refs) return strbuf_detach(&sb);
+    TSNode tp = field(n, "type_parameters");
+    for (uint32_t i = 0; !ts_node_is_null(tp) && i < ts_node_named_child_count(tp); i++) {
+        TSNode p = ts_node_named_child(tp, i);
+        if (is(p, "type_parameter")) add_bounds(c, &sb, field(p, "name"), field(p, "bounds"));
+        else if (is(p, "constrained_type_parameter")) add_bounds(c, &sb, field(p, "left"), field(p, "bounds"));
+    }
+    for (uint32_t k = 0; k < ts_node_named_child_count(n); k++) {
+        TSNode w = ts_node_named_child(n, k);
+        if (!is(w, "where_clause")) continue;
+        for (uint32_t i = 0; i < ts_node_named_child_count(w); i++) {
+            TSNode pr = ts_node_named_child(w, i);
+            if (is(pr, "where_predicate")) add_bounds(c, &sb, field(pr, "left"), field(pr, "bounds"));
+        }
+    }
+    return strbuf_detach(&sb);
+}
+
+/* The bounds of type parameter `name` in `bounds` ("Tr1+Tr2"), newly allocated; NULL if none. */
+static char *bounds_of(const char *bounds, const char *name)
+{
+    char probe[96];
+    snprintf(probe, sizeof probe, " %s=", name);
+    const char *at = strstr(bounds, probe);
+    if (!at) return NULL;
+    at += strlen(probe);
+    return xstrndup(at, strcspn(at, " "));
+}
+
 static void add_typeref(ctx *c, int item, const char *generics, char *path, TSNode at)
 {
     char probe[160];
@@ -331,6 +397,7 @@ static int add_item(ctx *c, const scope *s, plait_kind kind, TSNode n, char *nam
     int idx = (int)c->x->items.len - 1;
     char *g = generics_with(c, n, s->generics);
     PLAIT_VEC_PUSH(&c->generics, g);
+    PLAIT_VEC_PUSH(&c->bounds, bounds_with(c, n, s->bounds));
     declared_types(c, n, idx, g);
     return idx;
 }
@@ -450,6 +517,7 @@ static void walk_inside(ctx *c, TSNode body, const scope *s, int idx, const char
     in.in_body = in_body;
     in.inherit_vis = assoc == ASSOC_TRAIT ? vis : NULL;
     in.generics = c->generics.items[idx];
+    in.bounds = c->bounds.items[idx];
     if (in_body || inline_dir) in.module = p; /* a body or module is a scope of its own names */
     if (inline_dir) {
         in.inline_dir = inline_dir;
@@ -925,12 +993,17 @@ static void record_call(ctx *c, TSNode n, int caller)
         const char *rt = receiver && strncmp(receiver, "self", 4) ? local_type(c, receiver) : NULL;
         char pad[80];
         snprintf(pad, sizeof pad, " %s ", rt ? rt : "");
-        if (rt && strstr(c->generics.items[caller], pad)) rt = NULL; /* a type parameter: its bounds decide */
-        if (rt) { /* "(x: Type)" tells the resolver which type's methods to look in */
-            char *typed = xasprintf("(%s: %s)", receiver, rt);
+        char *bound = NULL;
+        if (rt && strstr(c->generics.items[caller], pad)) { /* a type parameter: its bounds decide */
+            bound = bounds_of(c->bounds.items[caller], rt);
+            rt = NULL;
+        }
+        if (rt || bound) { /* "(x: Type)" / "(x: ^Tr1+Tr2)" tells the resolver where to look */
+            char *typed = rt ? xasprintf("(%s: %s)", receiver, rt) : xasprintf("(%s: ^%s)", receiver, bound);
             free(receiver);
             receiver = typed;
         }
+        free(bound);
         add_call(c, caller, PLAIT_CALL_METHOD,
                  xstrndup(c->src + ts_node_start_byte(name), ts_node_end_byte(name) - ts_node_start_byte(name)), receiver, n);
     }
@@ -1083,14 +1156,17 @@ int plait_rust_extract(plait_rust_parser *p, const char *src, size_t len, plait_
     if (len > UINT32_MAX) return plait_error_set(PLAIT_EINVALID, "file too large for the parser (%zu bytes)", len);
     TSTree *tree = ts_parser_parse_string(p->ts, NULL, src, (uint32_t)len);
     if (!tree) return plait_error_set(PLAIT_ERR, "tree-sitter failed to parse");
-    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}, {0}, p->no_refs, 0};
-    scope root = {.parent = -1, .path = "", .key = "", .module = "", .inline_dir = "", .inline_parent = -1, .generics = " "};
+    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}, {0}, {0}, p->no_refs, 0};
+    scope root = {.parent = -1, .path = "", .key = "", .module = "", .inline_dir = "", .inline_parent = -1, .generics = " ",
+                  .bounds = " "};
     TSNode rn = ts_tree_root_node(tree);
     walk(&c, rn, &root);
     if (ts_node_has_error(rn)) count_errors(&c, rn);
     assign_disambiguators(out);
     for (size_t i = 0; i < c.generics.len; i++) free(c.generics.items[i]);
     PLAIT_VEC_FREE(&c.generics);
+    for (size_t i = 0; i < c.bounds.len; i++) free(c.bounds.items[i]);
+    PLAIT_VEC_FREE(&c.bounds);
     unbind_locals(&c, 0);
     PLAIT_VEC_FREE(&c.locals);
     uint32_t lines = 0;
