@@ -17,6 +17,7 @@ typedef struct {
     /* index: embedding (--embed none|local|http, --embed-url, --embed-model, --embed-dims) */
     const char *embed, *embed_url, *embed_model;
     int embed_dims;
+    int with_deps;      /* index: --with-deps */
     /* search: --k, --mode, --crate, --path, --explain, --batch FILE (--kind shared with find) */
     int k, explain;
     const char *mode, *crate, *path_glob, *batch;

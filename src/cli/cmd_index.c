@@ -93,7 +93,8 @@ int cmd_index(cli_opts *o)
         return EXIT_FAIL;
     }
     plait_index_opts io = {.root = root, .db_path = db, .jobs = o->jobs, .quiet = o->quiet,
-                           .progress = isatty(2), .max_file_size = o->max_file_size, .shuffle_seed = (unsigned)o->shuffle};
+                           .progress = isatty(2), .max_file_size = o->max_file_size, .shuffle_seed = (unsigned)o->shuffle,
+                           .with_deps = o->with_deps};
     plait_index_stats st;
     int rc = plait_index_run(&io, &st);
     if (rc != PLAIT_OK) fprintf(stderr, "plait: %s\n", plait_error_last());

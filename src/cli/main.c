@@ -33,6 +33,8 @@ static const char *usage =
     "  --kind KIND        find: only this kind (function, struct, trait, ...)\n"
     "  --limit N          find: at most N results (default 50)\n"
     "  --stable           export: leave out the stamp (for diffs between runs)\n"
+    "  --with-deps        index: also the dependencies' library crates (Cargo.lock; vendor/, $CARGO_HOME\n"
+    "                     or /usr/share/cargo/registry), marked external\n"
     "  --embed P          index: none, local (default; $PLAIT_EMBED overrides) or http\n"
     "  --embed-url URL    index: OpenAI-compatible server for --embed http (key in $PLAIT_EMBED_API_KEY)\n"
     "  --embed-model M    index: model name for --embed http\n"
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
         {"embed-model", required_argument, 0, 'm'}, {"embed-dims", required_argument, 0, 'Z'},
         {"k", required_argument, 0, 'K'}, {"mode", required_argument, 0, 'o'}, {"crate", required_argument, 0, 'c'},
         {"path", required_argument, 0, 'p'}, {"explain", no_argument, 0, 'x'}, {"batch", required_argument, 0, 'b'},
+        {"with-deps", no_argument, 0, 'W'},
         {0, 0, 0, 0}};
     optind = 2;
     int c;
@@ -105,6 +108,7 @@ int main(int argc, char **argv)
         case 'p': o.path_glob = optarg; break;
         case 'x': o.explain = 1; break;
         case 'b': o.batch = optarg; break;
+        case 'W': o.with_deps = 1; break;
         case 'h': fputs(usage, stdout); return EXIT_OKAY;
         default: fprintf(stderr, "plait: try `plait --help`\n"); return EXIT_USAGE;
         }

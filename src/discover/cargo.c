@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const target_names[] = {"lib", "bin", "example", "test", "bench", "build", "loose"};
+static const char *const target_names[] = {"lib", "bin", "example", "test", "bench", "build", "loose", "dep"};
 const char *plait_target_kind_name(plait_target_kind k) { return target_names[k]; }
 
 typedef struct {

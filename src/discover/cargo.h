@@ -14,14 +14,15 @@
 
 typedef enum {
     PLAIT_TARGET_LIB, PLAIT_TARGET_BIN, PLAIT_TARGET_EXAMPLE, PLAIT_TARGET_TEST,
-    PLAIT_TARGET_BENCH, PLAIT_TARGET_BUILD, PLAIT_TARGET_LOOSE
+    PLAIT_TARGET_BENCH, PLAIT_TARGET_BUILD, PLAIT_TARGET_LOOSE,
+    PLAIT_TARGET_DEP /* a dependency's library, indexed by --with-deps (see deps.h) */
 } plait_target_kind;
 
 const char *plait_target_kind_name(plait_target_kind k);
 
 typedef struct {
     char *name;   /* package name as written */
-    char *dir;    /* directory relative to the root ("" = the root) */
+    char *dir;    /* directory relative to the root ("" = the root); absolute for a dependency */
 } plait_package;
 
 typedef struct {
@@ -33,7 +34,7 @@ typedef struct {
 } plait_target;
 
 typedef struct {
-    PLAIT_VEC(plait_package) packages;  /* sorted by dir */
+    PLAIT_VEC(plait_package) packages;  /* members sorted by dir, then dependencies */
     PLAIT_VEC(plait_target) targets;    /* in package order, lib first */
     PLAIT_VEC(char *) excluded;         /* directories a workspace excludes */
     char *loose_crate;                  /* crate name for sources outside any package */

@@ -21,6 +21,8 @@ typedef struct {
     int progress;            /* draw a progress bar (stderr is a terminal) */
     int64_t max_file_size;   /* bytes */
     unsigned shuffle_seed;   /* nonzero: process files in a shuffled order (determinism tests) */
+    int with_deps;           /* also index the dependencies' library crates (discover/deps.h); their
+                              * files are stored by absolute path, which marks them external */
 } plait_index_opts;
 
 typedef struct {
@@ -28,6 +30,7 @@ typedef struct {
     /* files_parsed counts tree-sitter parses; files_written counts file replacements, which
      * can exceed the files seen when a file reached from several crates is rewritten */
     long nodes_written, edges_written, edges_resolved, diagnostics;
+    long deps_found, deps_missing;  /* --with-deps: dependency packages indexed / not found */
     int64_t bytes_read;
     double seconds;
     /* where the time went: the streaming pipeline, settling mounts, resolution, building query

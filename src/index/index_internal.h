@@ -60,6 +60,8 @@ typedef struct {
 } pipeline;
 
 int plait_index_prepare(pipeline *p);
+/* --with-deps: adds the dependencies' crates to p->ws and their sources to p->walk. */
+void plait_index_add_deps(pipeline *p);
 int plait_index_write(pipeline *p);
 int plait_index_finish(pipeline *p, int interrupted);
 void plait_index_cleanup(pipeline *p);

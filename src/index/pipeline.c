@@ -5,6 +5,7 @@
 #include "core/fsutil.h"
 #include "core/utf8.h"
 #include "core/queue.h"
+#include "discover/deps.h"
 #include "plait/error.h"
 
 #include <errno.h>
@@ -114,6 +115,54 @@ static void *parser_main(void *arg)
     /* the last parser out closes the writer's queue */
     if (__atomic_sub_fetch(&p->parsers_left, 1, __ATOMIC_ACQ_REL) == 0) plait_queue_close(p->write_q);
     return NULL;
+}
+
+static int cmp_found(const void *a, const void *b)
+{
+    return strcmp(((const plait_found *)a)->rel, ((const plait_found *)b)->rel);
+}
+
+/* Dependency files join the walk by absolute path (workspace files are relative to the root):
+ * nothing about them depends on where the index or the root lives, `show` and the embedding
+ * stage read them by joining the root with a path that is already absolute, and the reader
+ * skips them by size and mtime like any other file.  Only the library root's directory is
+ * walked: tests, benches and examples of a dependency are not part of its library. */
+void plait_index_add_deps(pipeline *p)
+{
+    plait_deps d = {0};
+    plait_deps_discover(p->opts->root, &p->ws, NULL, &d, &p->diags);
+    plait_deps_add_targets(&p->ws, p->opts->root, &d);
+    plait_walk_opts wo = {p->opts->max_file_size};
+    for (size_t i = 0; i < d.deps.len; i++) {
+        const plait_dep *dep = &d.deps.items[i];
+        if (!dep->lib) {
+            p->stats->deps_missing += !dep->dir;
+            continue;
+        }
+        p->stats->deps_found++;
+        char *dir = plait_path_dirname(dep->lib);
+        plait_walk w = {0};
+        if (plait_walk_run(dir, &wo, &w) == PLAIT_OK) {
+            for (size_t k = 0; k < w.files.len; k++) {
+                plait_found f = w.files.items[k];
+                if (f.kind != PLAIT_FILE_RUST) continue;
+                f.rel = plait_path_join(dir, f.rel);
+                PLAIT_VEC_PUSH(&p->walk.files, f);
+            }
+            for (size_t k = 0; k < w.diags.len; k++) {
+                plait_path_diag *pd = &w.diags.items[k];
+                char *abs = plait_path_join(dir, pd->path);
+                plait_path_diag_add(&p->diags, abs, pd->severity, pd->code, "%s", pd->message);
+                free(abs);
+            }
+        } else {
+            plait_path_diag_add(&p->diags, dir, PLAIT_DIAG_WARNING, "dependency", "%s", plait_error_last());
+        }
+        plait_walk_free(&w);
+        free(dir);
+    }
+    if (p->walk.files.len) qsort(p->walk.files.items, p->walk.files.len, sizeof *p->walk.files.items, cmp_found);
+    plait_deps_free(&d);
 }
 
 static void progress(pipeline *p, int final)

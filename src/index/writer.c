@@ -341,6 +341,7 @@ int plait_index_prepare(pipeline *p)
         plait_path_diag_add(&p->diags, d->path, d->severity, d->code, "%s", d->message);
     }
     plait_workspace_load(p->opts->root, &p->walk, &p->ws, &p->diags);
+    if (p->opts->with_deps) plait_index_add_deps(p);
     if ((rc = plait_store_open(p->opts->db_path, 1, 0, &p->store))) return rc;
     if ((rc = plait_store_files(p->store, &p->old, &p->nold))) return rc;
     char *real = realpath(p->opts->root, NULL);
@@ -467,7 +468,11 @@ static int mount_orphans(pipeline *p)
         plait_job *j = plait_strmap_get(&p->pending, rels.items[i]);
         if (!j) continue; /* mounted meanwhile by an earlier orphan's `mod` */
         plait_strmap_put(&p->pending, j->rel, NULL);
-        if (!mounts_of(p, j->rel)) {
+        if (!mounts_of(p, j->rel) && j->rel[0] == '/') {
+            /* a dependency's file its library never reaches: recorded without nodes, so the
+             * next run skips it unread instead of parsing it again */
+            plait_strmap_put(&p->mounts, j->rel, xcalloc(1, sizeof(mount_list)));
+        } else if (!mounts_of(p, j->rel)) {
             int pkg = plait_workspace_package_of(&p->ws, j->rel);
             const char *dir = pkg >= 0 ? p->ws.packages.items[pkg].dir : "";
             const char *crate = p->ws.loose_crate;
