@@ -93,6 +93,8 @@ static void macro_call(resolver *r, const char *caller, const char *target, char
     free(path);
 }
 
+static void type_key(resolver *r, const char *caller, const char *written, const char *scope, char tk[PLAIT_KEY_LEN]);
+
 static void path_call(resolver *r, const char *caller, const char *target, const char *scope, char dst[PLAIT_KEY_LEN],
                       const char **conf)
 {
@@ -104,6 +106,12 @@ static void path_call(resolver *r, const char *caller, const char *target, const
         rv_type(r, trait, scope, tk, &tconf);
         if (tk[0]) take(lookup(&r->trait_methods, tk, close + 3), dst, conf, "exact");
         free(trait);
+        if (!dst[0]) { /* <Literal as Display>::fmt with std's trait: Literal's impl of it */
+            char *self = xstrndup(target + 1, (size_t)(as - target - 1));
+            type_key(r, caller, self, scope, tk);
+            if (tk[0]) take(lookup(&r->type_methods, tk, close + 3), dst, conf, "exact");
+            free(self);
+        }
         return;
     }
     if (!strncmp(target, "Self::", 6)) {
@@ -210,13 +218,24 @@ static int typed_receiver(resolver *r, const char *caller, const char *written, 
         free(list);
         return hit;
     }
-    if (written[0] == '=') {
+    if (written[0] == '=') { /* the declared return type of the function called */
         char fk[PLAIT_KEY_LEN];
         const char *fconf;
-        how = "inferred";
         path_call(r, caller, written + 1, scope, fk, &fconf);
-        if (!fk[0]) return 0; /* an unknown function: nothing is known of its result */
-        return_type(r, fk, tk);
+        tk[0] = '\0';
+        if (fk[0]) return_type(r, fk, tk);
+        if (!tk[0]) { /* T::f(..) with f unknown or returning no known type: taken to make a T */
+            const char *sep = NULL;
+            for (const char *q = written + 1; *q; q++)
+                if (q[0] == ':' && q[1] == ':') sep = q;
+            const char *seg = sep ? sep : written + 1;
+            while (seg > written + 1 && !(seg[-1] == ':' && seg[-2] == ':')) seg--;
+            if (!sep || !(*seg >= 'A' && *seg <= 'Z')) return fk[0] ? 1 : 0; /* a known fn's result: not std's */
+            char *ty = xstrndup(written + 1, (size_t)(sep - written - 1));
+            type_key(r, caller, ty, scope, tk);
+            free(ty);
+            how = "inferred";
+        }
     } else {
         if (written[0] == '~') how = "inferred", written++;
         type_key(r, caller, written, scope, tk);

@@ -794,6 +794,7 @@ static void add_call(ctx *c, int caller, plait_call_kind kind, char *target, cha
 
 static void record_call(ctx *c, TSNode n, int caller);
 static char *type_base(ctx *c, TSNode t);
+static const char *local_type(ctx *c, const char *name);
 
 /* Receiver types for method calls: parameters, `let x: T`, `let x = T::new(..)` and
  * `let x = T { .. }` bind a name to a type for the rest of the function body. */
@@ -850,16 +851,14 @@ static void bind_let(ctx *c, TSNode let)
         char *raw = text(c, f), *callee = rt_strip_generics(raw);
         free(raw);
         const char *last = rt_last_segment(callee);
-        if (is(f, "scoped_identifier") && *last >= 'a' && *last <= 'z' && strstr(callee, "::")) {
-            char *type = xstrndup(callee, (size_t)(last - callee) - 2);
-            const char *tl = rt_last_segment(type);
-            if (*tl >= 'A' && *tl <= 'Z') bind_local(c, pat, xasprintf("~%s", type)); /* types are CamelCase */
-            else bind_local(c, pat, xasprintf("=%s", callee));
-            free(type);
-        } else if (is(f, "identifier") || is(f, "scoped_identifier")) {
-            if (*last >= 'a' && *last <= 'z') bind_local(c, pat, xasprintf("=%s", callee));
-        }
+        if ((is(f, "identifier") || is(f, "scoped_identifier")) && *last >= 'a' && *last <= 'z')
+            bind_local(c, pat, xasprintf("=%s", callee)); /* for T::f the resolver falls back to T */
         free(callee);
+    } else if (!ts_node_is_null(v) && is(v, "identifier")) { /* let y = x: x's type */
+        char *name = text(c, v);
+        const char *known = local_type(c, name);
+        if (known) bind_local(c, pat, xstrdup(known));
+        free(name);
     }
 }
 
