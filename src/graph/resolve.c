@@ -56,8 +56,10 @@ static int is_value_kind(const char *k)
 static int load(resolver *r)
 {
     sqlite3_stmt *q;
-    const char *sql = "SELECT key, kind, path, name, scope, target, parent, crate, visibility, signature FROM nodes "
-                      "ORDER BY key";
+    /* ORDER BY +key sorts in memory: walking the key index would visit the table at random */
+    const char *sql = "SELECT key, kind, path, name, scope, target, parent, crate, visibility, "
+                      "CASE WHEN kind IN ('field', 'function', 'method', 'type_alias') THEN signature END "
+                      "FROM nodes ORDER BY +key";
     if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK)
         return plait_error_set(PLAIT_EDB, "loading names: %s", sqlite3_errmsg(r->db));
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -540,6 +542,7 @@ typedef struct {
     char *kind, *src, *target, *scope, *old, *oldc;
     char dst[PLAIT_KEY_LEN];
     const char *conf;
+    char *buf;              /* the strings above live here */
 } edge_row;
 
 typedef struct {
@@ -550,7 +553,6 @@ typedef struct {
 
 typedef PLAIT_VEC(edge_row) edge_rows;
 
-static char *dup_col(sqlite3_stmt *q, int i) { return col(q, i) ? xstrdup(col(q, i)) : NULL; }
 
 static void answer(resolver *r, edge_row *e)
 {
@@ -580,9 +582,15 @@ static int load_rows(resolver *r, const char *kinds_sql, edge_rows *rows)
     int rc = sqlite3_prepare_v2(r->db, sql, -1, &q, NULL);
     free(sql);
     if (rc != SQLITE_OK) return plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        edge_row e = {sqlite3_column_int64(q, 0), dup_col(q, 1), dup_col(q, 2), dup_col(q, 3), dup_col(q, 4),
-                      dup_col(q, 5), dup_col(q, 6), {0}, "exact"};
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) { /* one allocation per row holds its six strings */
+        size_t len[6], total = 0;
+        for (int i = 0; i < 6; i++) total += (len[i] = col(q, i + 1) ? (size_t)sqlite3_column_bytes(q, i + 1) + 1 : 0);
+        char *buf = xmalloc(total ? total : 1), *at = buf, *f[6];
+        for (int i = 0; i < 6; i++) {
+            f[i] = len[i] ? memcpy(at, col(q, i + 1), len[i]) : NULL;
+            at += len[i];
+        }
+        edge_row e = {sqlite3_column_int64(q, 0), f[0], f[1], f[2], f[3], f[4], f[5], {0}, "exact", buf};
         PLAIT_VEC_PUSH(rows, e);
     }
     sqlite3_finalize(q);
@@ -630,7 +638,7 @@ static int pass(resolver *r, const char *kinds_sql, int threads, long *updated)
     sqlite3_finalize(u);
     for (size_t i = 0; i < rows.len; i++) {
         edge_row *e = &rows.items[i];
-        free(e->kind), free(e->src), free(e->target), free(e->scope), free(e->old), free(e->oldc);
+        free(e->buf);
     }
     PLAIT_VEC_FREE(&rows);
     return rc;
