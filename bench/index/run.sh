@@ -6,13 +6,16 @@
 # Corpora: Debian rust-src library/ and the syn crate (librust-syn-dev); override with
 # LIBRARY=... SYN=....  For each corpus:
 #   plait index ROOT --db (fresh) --jobs 1 and --jobs 2, RUNS times each: wall (median), peak RSS
+#     (the --jobs 2 runs interleaved with PLAIT_BENCH_STRUCTURE_ONLY=1 runs: the foundation's
+#     graph without call/type/import edges and resolution, the anchor for issue 3's +50%),
 #     (max of the runs, GNU time %M), files, lines, nodes, edges, MB/s (source bytes / wall);
 #   plait index again over the unchanged tree, RUNS times after the last fresh --jobs 2 index:
 #     wall (median), files parsed, and whether index.db's bytes changed (sha256 before/after);
 #   ctags -R --languages=Rust over the same root, RUNS times (wall median, peak RSS, tags);
 #   ts_parse_rate ROOT 1 2 (bare tree-sitter-rust parse, files preloaded), RUNS times.
 # Targets (library/, this 2-core machine): index wall <= 2x ctags, peak RSS < 500 MB,
-# unchanged re-index < 0.5 s.  About 3-4 minutes on 2 cores.
+# unchanged re-index < 0.5 s, resolution <= +50% over the structure-only index.  No
+# embedding (--embed none): bench/search measures that.  About 3-4 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -64,9 +67,16 @@ for corpus in library syn; do
   done
   for jobs in 1 2; do
     for r in $(seq 1 "$runs"); do
+      if [ "$jobs" = 2 ]; then # the foundation's graph alone (no call/type/import edges, no
+        # resolution), interleaved with the full runs so both see the same machine
+        rm -rf "$tmp/db-structure"
+        PLAIT_BENCH_STRUCTURE_ONLY=1 timed "$corpus" structure2 "$r" "$plait" index "$root" --db "$tmp/db-structure" \
+          --jobs 2 --quiet --json --embed none
+        echo "json $corpus structure2 $r $(tail -1 "$tmp/out")" >> "$res"
+      fi
       db="$tmp/db-$corpus-$jobs"
       rm -rf "$db"
-      timed "$corpus" "index$jobs" "$r" "$plait" index "$root" --db "$db" --jobs "$jobs" --quiet --json
+      timed "$corpus" "index$jobs" "$r" "$plait" index "$root" --db "$db" --jobs "$jobs" --quiet --json --embed none
       echo "json $corpus index$jobs $r $(tail -1 "$tmp/out")" >> "$res"
     done
     echo "status $corpus $jobs 0 $("$plait" status --db "$db" --json | python3 -c \
@@ -75,7 +85,7 @@ for corpus in library syn; do
   # re-index the unchanged tree, starting right after the last fresh --jobs 2 index
   for r in $(seq 1 "$runs"); do
     before=$(dbsum "$db")
-    timed "$corpus" reindex "$r" "$plait" index "$root" --db "$db" --jobs 2 --quiet --json
+    timed "$corpus" reindex "$r" "$plait" index "$root" --db "$db" --jobs 2 --quiet --json --embed none
     echo "json $corpus reindex $r $(tail -1 "$tmp/out")" >> "$res"
     echo "dbsame $corpus reindex $r $([ "$before" = "$(dbsum "$db")" ] && echo 1 || echo 0)" >> "$res"
   done
@@ -132,6 +142,13 @@ for c in ("library", "syn"):
     row("source MB", f"{mb:.1f}", f"{j2['bytes'] / 1e6:.1f}", f"{int(tsf['bytes']) / 1e6:.1f}", "")
     row("wall s (median)", f"{t1:.2f}", f"{t2:.2f}", f"ctags {ct:.2f}",
         f"{min(t1, t2) / ct:.1f}x ctags (<= 2x: {'ok' if min(t1, t2) <= 2 * ct else 'MISS'})" if target else "")
+    ts2w = wall(c, "structure2")
+    row("  structure only (no resolution)", "", f"{ts2w:.2f}", f"full / structure = {t2 / ts2w:.2f}",
+        f"resolution +{100 * (t2 / ts2w - 1):.0f}% (<= 50%: {'ok' if t2 <= 1.5 * ts2w else 'MISS'})" if target else "")
+    ph = lambda t: {k: med(j["phases"][k] for j in js[c, t]) for k in js[c, t][0]["phases"]}
+    p2, pst = ph("index2"), ph("structure2")
+    row("  phases s, full", "", " ".join(f"{k} {v:.2f}" for k, v in p2.items()), "", "")
+    row("  phases s, structure only", "", " ".join(f"{k} {v:.2f}" for k, v in pst.items()), "", "")
     row("MB/s", f"{mb / t1:.2f}", f"{j2['bytes'] / 1e6 / t2:.2f}",
         f"tree-sitter {ts1:.2f} (1 thr), {ts2:.2f} (2 thr); ctags {int(tsf['bytes']) / 1e6 / ct:.1f}", "")
     row("plait / bare parse", f"{(mb / t1) / ts1:.2f}", f"{(j2['bytes'] / 1e6 / t2) / ts2:.2f}", "1.00 = parse-bound", "")
