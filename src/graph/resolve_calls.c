@@ -218,6 +218,20 @@ static int typed_receiver(resolver *r, const char *caller, const char *written, 
         free(list);
         return hit;
     }
+    if (written[0] == '@') { /* "@T.m": the declared return type of T's method m */
+        const char *dot = strrchr(written, '.');
+        char mk[PLAIT_KEY_LEN];
+        const char *mconf = NULL;
+        if (!dot) return 0;
+        char *ty = xstrndup(written + 1, (size_t)(dot - written - 1));
+        type_key(r, caller, ty, scope, tk);
+        free(ty);
+        mk[0] = '\0';
+        if (tk[0]) method_of_type(r, tk, dot + 1, mk, &mconf, "exact");
+        if (!mk[0] || strcmp(mconf, "exact") != 0) return 0;
+        return_type(r, mk, tk);
+        return !tk[0] || method_of_type(r, tk, name, dst, conf, "exact"); /* as below */
+    }
     if (written[0] == '=') { /* the declared return type of the function called */
         char fk[PLAIT_KEY_LEN];
         const char *fconf;

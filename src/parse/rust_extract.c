@@ -854,6 +854,14 @@ static void bind_let(ctx *c, TSNode let)
         if ((is(f, "identifier") || is(f, "scoped_identifier")) && *last >= 'a' && *last <= 'z')
             bind_local(c, pat, xasprintf("=%s", callee)); /* for T::f the resolver falls back to T */
         free(callee);
+        if (is(f, "field_expression")) { /* let y = x.m(..): m's declared return type, "@T.m" */
+            TSNode recv = field(f, "value"), m = field(f, "field");
+            char *rn = ts_node_is_null(recv) ? NULL : text(c, recv), *mn = ts_node_is_null(m) ? NULL : text(c, m);
+            const char *rt = rn && is(recv, "self") ? "Self" : rn && is(recv, "identifier") ? local_type(c, rn) : NULL;
+            if (rt && mn && !strchr("=~@^", rt[0])) bind_local(c, pat, xasprintf("@%s.%s", rt, mn));
+            free(rn);
+            free(mn);
+        }
     } else if (!ts_node_is_null(v) && is(v, "identifier")) { /* let y = x: x's type */
         char *name = text(c, v);
         const char *known = local_type(c, name);
