@@ -341,10 +341,12 @@ static char *crate_name(const char *name)
     return s;
 }
 
+/* A package of the workspace that is not a vendored copy (ROOT/vendor/NAME is a dependency's
+ * sources even though the walk found its manifest). */
 static int is_member(const plait_workspace *ws, const char *name)
 {
     for (size_t i = 0; i < ws->packages.len; i++)
-        if (!strcmp(ws->packages.items[i].name, name)) return 1;
+        if (!strcmp(ws->packages.items[i].name, name) && strncmp(ws->packages.items[i].dir, "vendor/", 7) != 0) return 1;
     return 0;
 }
 
@@ -490,6 +492,7 @@ int plait_deps_discover(const char *root, const plait_workspace *ws, const plait
     manifest rootm;
     if (manifest_read(rp, &rootm, NULL, NULL) != PLAIT_OK) memset(&rootm, 0, sizeof rootm);
     for (size_t i = 0; i < ws->packages.len; i++) {
+        if (!is_member(ws, ws->packages.items[i].name)) continue;
         char *dir = plait_path_join(c.root, ws->packages.items[i].dir), *mp = plait_path_join(dir, "Cargo.toml");
         manifest m;
         if (manifest_read(mp, &m, NULL, NULL) == PLAIT_OK) {
