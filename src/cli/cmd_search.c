@@ -86,10 +86,20 @@ static int batch(cli_opts *o, plait_searcher *s, plait_search_mode mode, const p
     size_t cap = 0;
     ssize_t n;
     int rc = PLAIT_OK;
-    while (rc == PLAIT_OK && (n = getline(&line, &cap, in)) >= 0) {
+    /* a query that fails is reported (in JSON, as its line with an "error") and the batch
+     * goes on: one line out per query line in, whatever happens; the exit status says so */
+    while ((n = getline(&line, &cap, in)) >= 0) {
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
         if (n == 0) continue;
-        rc = one_query(o, s, line, mode, f, found);
+        int qrc = one_query(o, s, line, mode, f, found);
+        if (qrc != PLAIT_OK && o->json) {
+            json_t *j = json_pack("{s:s, s:[], s:s}", "query", line, "results", "error", plait_error_last());
+            char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            puts(txt ? txt : "null");
+            free(txt);
+            json_decref(j);
+        }
+        if (qrc != PLAIT_OK && rc == PLAIT_OK) rc = qrc;
         fflush(stdout);
     }
     free(line);

@@ -10,6 +10,7 @@
 #include "plait/error.h"
 
 #include <pthread.h>
+#include <utf8proc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,24 +42,53 @@ static void add_terms(strbuf *out, plait_strmap *seen, const char *words, int ke
     free(copy);
 }
 
+/* Length of the UTF-8 sequence at s (1 for a stray byte) and its code point. */
+static size_t utf8_next(const unsigned char *s, size_t n, int32_t *cp)
+{
+    utf8proc_ssize_t len = utf8proc_iterate(s, (utf8proc_ssize_t)n, cp);
+    if (len <= 0) {
+        *cp = -1;
+        return 1;
+    }
+    return (size_t)len;
+}
+
+/* A character the index's tokenizer (unicode61, default categories L* N* Co) keeps inside a
+ * token; anything else separates tokens. */
+static int token_char(int32_t cp)
+{
+    if (cp < 0) return 0;
+    if (cp < 0x80) return (cp >= '0' && cp <= '9') || ((cp | 32) >= 'a' && (cp | 32) <= 'z');
+    utf8proc_category_t c = utf8proc_category(cp);
+    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) || (c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO) ||
+           c == UTF8PROC_CATEGORY_CO;
+}
+
 char *plait_search_fts_query(const char *query)
 {
+    /* The query is cut into runs of token characters exactly where the index's tokenizer
+     * cuts text, so every term below is one token to FTS5 (a term of several tokens is a
+     * phrase, which the detail=column table refuses).  Each run gives its identifier words
+     * (`ParseStream` -> parse, stream) and itself lowercased ("parsestream"). */
     strbuf split = {0}, raw = {0}, out = {0};
+    const unsigned char *q = (const unsigned char *)query;
     size_t n = strlen(query);
-    plait_words_append(&split, query, n);
-    for (size_t i = 0; i < n;) { /* unsplit identifiers: `ParseStream` also as "parsestream" */
-        while (i < n && !((unsigned char)query[i] >= 0x80 || (query[i] >= '0' && query[i] <= '9') ||
-                          ((query[i] | 32) >= 'a' && (query[i] | 32) <= 'z')))
-            i++;
-        size_t b = i;
-        while (i < n && ((unsigned char)query[i] >= 0x80 || (query[i] >= '0' && query[i] <= '9') ||
-                         ((query[i] | 32) >= 'a' && (query[i] | 32) <= 'z')))
-            i++;
-        if (i > b) {
-            if (raw.len) strbuf_putc(&raw, ' ');
-            for (size_t j = b; j < i; j++)
-                strbuf_putc(&raw, query[j] >= 'A' && query[j] <= 'Z' ? (char)(query[j] | 32) : query[j]);
+    for (size_t i = 0; i < n;) {
+        int32_t cp;
+        size_t len = utf8_next(q + i, n - i, &cp);
+        if (!token_char(cp)) {
+            i += len;
+            continue;
         }
+        size_t b = i;
+        while (i < n) {
+            len = utf8_next(q + i, n - i, &cp);
+            if (!token_char(cp)) break;
+            i += len;
+        }
+        plait_words_append(&split, query + b, i - b);
+        if (raw.len) strbuf_putc(&raw, ' ');
+        for (size_t j = b; j < i; j++) strbuf_putc(&raw, query[j] >= 'A' && query[j] <= 'Z' ? (char)(query[j] | 32) : query[j]);
     }
     plait_strmap seen;
     plait_strmap_init(&seen);

@@ -79,4 +79,13 @@ set +e; "$PLAIT" search --db "$T/db" zzzqqqxxx >/dev/null 2>&1; rc=$?; set -e
 [ $rc -eq 0 ] || [ $rc -eq 4 ] || fail "exit code $rc for a query with no lexical match"
 set +e; "$PLAIT" search --db "$T/db" --mode nonsense x >/dev/null 2>&1; rc=$?; set -e
 [ $rc -eq 2 ] || fail "a bad --mode exits $rc, want 2"
+# punctuation of any script in a query: one result line per query, none failing (a word with
+# a typographic apostrophe once became a phrase the FTS table refused, ending the batch)
+printf 'the point\xe2\x80\x99s area\na\xe2\x80\x94b \xc2\xabwrapper\xc2\xbb\ncaf\xc3\xa9 na\xc3\xafve\nx\xff y\nPoint\n' > "$T/uq.txt"
+for mode in hybrid lexical semantic; do
+  S --batch "$T/uq.txt" --json --mode $mode > "$T/uq.out" || fail "$mode: a batch with non-ASCII punctuation failed"
+  [ "$(wc -l < "$T/uq.out")" -eq 5 ] || fail "$mode: $(wc -l < "$T/uq.out") result lines for 5 queries"
+  ! grep -q '"error"' "$T/uq.out" || fail "$mode: $(grep '"error"' "$T/uq.out")"
+done
+
 echo ok
