@@ -1,6 +1,7 @@
 /* deps.c - dependency crates: Cargo.lock, manifests' dependency tables, source lookup (see deps.h). */
 #include "discover/deps.h"
 #include "core/fsutil.h"
+#include "core/strbuf.h"
 #include "core/strmap.h"
 #include "parse/extract.h"
 #include "parse/toml.h"
@@ -572,3 +573,58 @@ void plait_deps_add_targets(plait_workspace *ws, const char *root, const plait_d
     }
     free(real);
 }
+
+/* --- aliases ------------------------------------------------------------------------------ */
+
+/* The crate name package `pkg` is known by: a member's library target, else its name. */
+static char *package_crate(const plait_workspace *ws, const char *pkg)
+{
+    for (size_t i = 0; i < ws->targets.len; i++) {
+        const plait_target *t = &ws->targets.items[i];
+        if (t->package >= 0 && t->kind == PLAIT_TARGET_LIB && !strcmp(ws->packages.items[t->package].name, pkg))
+            return xstrdup(t->crate);
+    }
+    return crate_name(pkg);
+}
+
+static int cmp_line(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+char *plait_deps_aliases(const char *root, const plait_workspace *ws)
+{
+    str_list lines = {0};
+    for (size_t p = 0; p < ws->packages.len; p++) {
+        const plait_package *pk = &ws->packages.items[p];
+        if (pk->dir[0] == '/' || !strncmp(pk->dir, "vendor/", 7)) continue; /* members only */
+        char *dir = plait_path_join(root, pk->dir), *path = plait_path_join(dir, "Cargo.toml");
+        manifest m;
+        if (manifest_read(path, &m, NULL, NULL) == PLAIT_OK) {
+            str_list e = {0};
+            dep_entries(&m, &e);
+            for (size_t i = 0; i < e.len; i++) {
+                char *table = e.items[i], *name = strchr(table, '\t');
+                *name++ = '\0';
+                const char *real = tget(&m, table, name, "package");
+                if (!real || !strcmp(real, name)) continue;
+                char *alias = crate_name(name), *rc = package_crate(ws, real);
+                for (size_t t = 0; t < ws->targets.len; t++)
+                    if (ws->targets.items[t].package == (int)p)
+                        PLAIT_VEC_PUSH(&lines, xasprintf("%s %s %s\n", ws->targets.items[t].crate, alias, rc));
+                free(alias);
+                free(rc);
+            }
+            str_list_free(&e);
+            manifest_free(&m);
+        }
+        free(dir);
+        free(path);
+    }
+    if (lines.len) qsort(lines.items, lines.len, sizeof *lines.items, cmp_line);
+    strbuf sb = {0};
+    strbuf_puts(&sb, "");
+    for (size_t i = 0; i < lines.len; i++)
+        if (i == 0 || strcmp(lines.items[i], lines.items[i - 1]) != 0) strbuf_puts(&sb, lines.items[i]);
+    str_list_free(&lines);
+    char *out = strbuf_detach(&sb);
+    return out ? out : xstrdup("");
+}
+

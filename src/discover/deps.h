@@ -52,6 +52,12 @@ char *plait_deps_locate(const char *root, const plait_deps_opts *opts, const cha
  * found dependency (a vendor/ folder inside the root) is excluded from the workspace. */
 void plait_deps_add_targets(plait_workspace *ws, const char *root, const plait_deps *d);
 
+/* The names members give their dependencies in place of the package's own (`geo = { path =
+ * "../basics", package = "basics" }`), as one line per (crate of the member, alias):
+ * "CRATE ALIAS REAL_CRATE\n", sorted; the resolver reads them as the crates' extern prelude.
+ * Returns a newly allocated string ("" when there are none). */
+char *plait_deps_aliases(const char *root, const plait_workspace *ws);
+
 /* 1 if a stored file path belongs to a dependency (dependency files are stored by absolute
  * path; workspace files relative to the root). */
 int plait_deps_is_dep_path(const char *path);

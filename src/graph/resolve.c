@@ -16,6 +16,7 @@
 #include "plait/error.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,21 @@ static int load(resolver *r)
         }
     }
     sqlite3_finalize(q);
+    /* renamed dependencies, one "CRATE ALIAS REAL" line each (index/writer.c stores them) */
+    if (sqlite3_prepare_v2(r->db, "SELECT value FROM meta WHERE key = 'crate_aliases'", -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW && col(q, 0)) {
+            char *all = xstrdup(col(q, 0));
+            for (char *save = NULL, *line = strtok_r(all, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char krate[128], alias[128], real[128];
+                if (sscanf(line, "%127s %127s %127s", krate, alias, real) != 3) continue;
+                char *ak = rv_join(krate, "\x1f", alias);
+                free(plait_strmap_put(&r->crate_alias, ak, xstrdup(real)));
+                free(ak);
+            }
+            free(all);
+        }
+        sqlite3_finalize(q);
+    }
     return PLAIT_OK;
 }
 

@@ -98,6 +98,8 @@ static void type_key(resolver *r, const char *caller, const char *written, const
 static void path_call(resolver *r, const char *caller, const char *target, const char *scope, char dst[PLAIT_KEY_LEN],
                       const char **conf)
 {
+    dst[0] = '\0';
+    *conf = "exact";
     if (target[0] == '<') { /* <T as Trait>::m */
         const char *as = strstr(target, " as "), *close = strstr(target, ">::");
         if (!as || !close || close < as) return;
@@ -233,7 +235,7 @@ static int typed_receiver(resolver *r, const char *caller, const char *written, 
         return !tk[0] || method_of_type(r, tk, name, dst, conf, "exact"); /* as below */
     }
     if (written[0] == '=') { /* the declared return type of the function called */
-        char fk[PLAIT_KEY_LEN];
+        char fk[PLAIT_KEY_LEN] = "";
         const char *fconf;
         path_call(r, caller, written + 1, scope, fk, &fconf);
         tk[0] = '\0';

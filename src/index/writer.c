@@ -10,6 +10,7 @@
  * if their own mount changed they are parsed again here.  Files are committed in batches.
  */
 #include "index/index_internal.h"
+#include "discover/deps.h"
 #include "core/fsutil.h"
 #include "core/strbuf.h"
 #include "plait/error.h"
@@ -347,6 +348,15 @@ int plait_index_prepare(pipeline *p)
     char *real = realpath(p->opts->root, NULL);
     rc = plait_store_meta_set(p->store, "root", real ? real : p->opts->root); /* writes only if it changed */
     free(real);
+    if (rc) return rc;
+    /* renamed dependencies (`geo = { package = "basics" }`): the resolver's extern prelude */
+    char *aliases = plait_deps_aliases(p->opts->root, &p->ws), *was = plait_store_meta_get(p->store, "crate_aliases");
+    if (strcmp(aliases, was ? was : "") != 0) {
+        rc = plait_store_meta_set(p->store, "crate_aliases", aliases);
+        p->stats->changed = 1; /* resolution runs again */
+    }
+    free(aliases);
+    free(was);
     if (rc) return rc;
     /* Stored parses are only as good as the extractor that made them: when it changes (new
      * item kinds, call sites), every file is parsed again, once. */
