@@ -201,10 +201,61 @@ static void return_type(resolver *r, const char *fn, char tk[PLAIT_KEY_LEN])
     free(ret);
 }
 
+/* The type a receiver's written marker names, into tk ("" if it is not a type of the index):
+ * "T" written down (exact), "~T" an initialiser guess (inferred), "=f" f's declared return
+ * type, "@M.m" the declared return type of method m of the type marker M names (chains:
+ * `let a = x.f(); let b = a.g();`).  Returns 0 when nothing at all is known (an unknown
+ * function's result), so the caller falls back to the method's name. */
+static int marker_type(resolver *r, const char *caller, const char *written, const char *scope, char tk[PLAIT_KEY_LEN],
+                       const char **how, int depth)
+{
+    tk[0] = '\0';
+    if (depth > 4) return 0;
+    if (written[0] == '@') {
+        const char *dot = strrchr(written, '.');
+        char mk[PLAIT_KEY_LEN] = "";
+        const char *mconf = NULL;
+        if (!dot) return 0;
+        char *inner = xstrndup(written + 1, (size_t)(dot - written - 1));
+        int known = marker_type(r, caller, inner, scope, tk, how, depth + 1);
+        free(inner);
+        if (!known || !tk[0]) return known;
+        if (method_of_type(r, tk, dot + 1, mk, &mconf, "exact") && !strcmp(mconf, "exact")) {
+            return_type(r, mk, tk);
+            return 1;
+        }
+        tk[0] = '\0';
+        return 0;
+    }
+    if (written[0] == '=') {
+        char fk[PLAIT_KEY_LEN] = "";
+        const char *fconf;
+        path_call(r, caller, written + 1, scope, fk, &fconf);
+        if (fk[0]) return_type(r, fk, tk);
+        if (tk[0]) return 1;
+        /* T::f(..) with f unknown or returning no known type: taken to make a T */
+        const char *sep = NULL;
+        for (const char *q = written + 1; *q; q++)
+            if (q[0] == ':' && q[1] == ':') sep = q;
+        const char *seg = sep ? sep : written + 1;
+        while (seg > written + 1 && !(seg[-1] == ':' && seg[-2] == ':')) seg--;
+        if (!sep || !(*seg >= 'A' && *seg <= 'Z')) return fk[0] ? 1 : 0; /* a known fn's result: not std's */
+        char *ty = xstrndup(written + 1, (size_t)(sep - written - 1));
+        type_key(r, caller, ty, scope, tk);
+        free(ty);
+        *how = "inferred";
+        return 1;
+    }
+    if (written[0] == '~') *how = "inferred", written++;
+    type_key(r, caller, written, scope, tk);
+    return 1;
+}
+
 /* A receiver whose type is written down: "(x: T)" a parameter or `let` annotation (exact),
- * "(x: ~T)" a `T::f(..)` initialiser (inferred), "(x: =f)" the result of f (inferred).
- * Returns 1 when the receiver's type was known (answered or not: a known type that is not in
- * the index is std's or a dependency's, and a method of that name elsewhere is not it). */
+ * "(x: ~T)" a `T::f(..)` initialiser (inferred), "(x: =f)" / "(x: @M.m)" the result of a call,
+ * "(x: ^Tr1+Tr2)" a type parameter's bounds.  Returns 1 when the receiver's type was known
+ * (answered or not: a known type that is not in the index is std's or a dependency's, and a
+ * method of that name elsewhere is not it). */
 static int typed_receiver(resolver *r, const char *caller, const char *written, const char *name, const char *scope,
                           char dst[PLAIT_KEY_LEN], const char **conf)
 {
@@ -220,42 +271,7 @@ static int typed_receiver(resolver *r, const char *caller, const char *written, 
         free(list);
         return hit;
     }
-    if (written[0] == '@') { /* "@T.m": the declared return type of T's method m */
-        const char *dot = strrchr(written, '.');
-        char mk[PLAIT_KEY_LEN];
-        const char *mconf = NULL;
-        if (!dot) return 0;
-        char *ty = xstrndup(written + 1, (size_t)(dot - written - 1));
-        type_key(r, caller, ty, scope, tk);
-        free(ty);
-        mk[0] = '\0';
-        if (tk[0]) method_of_type(r, tk, dot + 1, mk, &mconf, "exact");
-        if (!mk[0] || strcmp(mconf, "exact") != 0) return 0;
-        return_type(r, mk, tk);
-        return !tk[0] || method_of_type(r, tk, name, dst, conf, "exact"); /* as below */
-    }
-    if (written[0] == '=') { /* the declared return type of the function called */
-        char fk[PLAIT_KEY_LEN] = "";
-        const char *fconf;
-        path_call(r, caller, written + 1, scope, fk, &fconf);
-        tk[0] = '\0';
-        if (fk[0]) return_type(r, fk, tk);
-        if (!tk[0]) { /* T::f(..) with f unknown or returning no known type: taken to make a T */
-            const char *sep = NULL;
-            for (const char *q = written + 1; *q; q++)
-                if (q[0] == ':' && q[1] == ':') sep = q;
-            const char *seg = sep ? sep : written + 1;
-            while (seg > written + 1 && !(seg[-1] == ':' && seg[-2] == ':')) seg--;
-            if (!sep || !(*seg >= 'A' && *seg <= 'Z')) return fk[0] ? 1 : 0; /* a known fn's result: not std's */
-            char *ty = xstrndup(written + 1, (size_t)(sep - written - 1));
-            type_key(r, caller, ty, scope, tk);
-            free(ty);
-            how = "inferred";
-        }
-    } else {
-        if (written[0] == '~') how = "inferred", written++;
-        type_key(r, caller, written, scope, tk);
-    }
+    if (!marker_type(r, caller, written, scope, tk, &how, 0)) return 0;
     if (!tk[0]) return 1;
     if (method_of_type(r, tk, name, dst, conf, how)) return 1;
     return 0; /* a type of the index without that method (Deref, blanket impls): by name */

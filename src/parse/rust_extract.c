@@ -858,7 +858,7 @@ static void bind_let(ctx *c, TSNode let)
             TSNode recv = field(f, "value"), m = field(f, "field");
             char *rn = ts_node_is_null(recv) ? NULL : text(c, recv), *mn = ts_node_is_null(m) ? NULL : text(c, m);
             const char *rt = rn && is(recv, "self") ? "Self" : rn && is(recv, "identifier") ? local_type(c, rn) : NULL;
-            if (rt && mn && !strchr("=~@^", rt[0])) bind_local(c, pat, xasprintf("@%s.%s", rt, mn));
+            if (rt && mn && rt[0] != '^') bind_local(c, pat, xasprintf("@%s.%s", rt, mn));
             free(rn);
             free(mn);
         }
