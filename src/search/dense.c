@@ -4,6 +4,8 @@
 #include "search/vecs.h"
 #include "core/fsutil.h"
 #include "plait/error.h"
+#include "store/words.h"
+#include "core/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,43 @@ void plait_search_open_dense(plait_searcher *s, const char *db_path)
     free(status);
 }
 
+/* Words in s that say something: identifier words, without Rust keywords and without the
+ * node's own name words (counted once, in `seen`). */
+static int count_words(const char *s, plait_strmap *seen)
+{
+    if (!s) return 0;
+    static const char *const skip[] = {"pub", "crate", "type", "fn", "self", "mut", "const", "let", "struct", "enum",
+                                       "where", "impl", "dyn", "ref", "static", "super", NULL};
+    strbuf w = {0};
+    plait_words_append(&w, s, strlen(s));
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(w.buf ? w.buf : (char[]){0}, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        int sk = t[0] >= '0' && t[0] <= '9';
+        for (int i = 0; !sk && skip[i]; i++) sk = !strcmp(skip[i], t);
+        if (sk || plait_strmap_has(seen, t)) continue;
+        plait_strmap_put(seen, t, NULL);
+        n++;
+    }
+    strbuf_free(&w);
+    return n;
+}
+
+/* A node whose embedded text carries almost nothing (a tuple field `0: T`, `type Item;`, a
+ * unit variant with a one-word name): such vectors sit near the centre of the space and
+ * come up for unrelated queries, so dense search does not return them.  Functions, methods
+ * and macros are never thin (their text holds their body). */
+static int thin(const char *kind, const char *name, const char *signature, const char *doc)
+{
+    if (!kind || !strcmp(kind, "function") || !strcmp(kind, "method") || !strcmp(kind, "macro")) return 0;
+    if (doc && *doc) return 0;
+    plait_strmap seen;
+    plait_strmap_init(&seen);
+    int n = count_words(name, &seen) + count_words(signature, &seen);
+    plait_strmap_free(&seen);
+    return n < 2;
+}
+
 typedef struct { const uint64_t *labels; size_t n; } label_set;
 
 static int allow_label(uint64_t label, void *ctx)
@@ -143,26 +182,34 @@ int plait_search_dense(plait_searcher *s, const float *qvec, const plait_search_
             return PLAIT_OK;
         }
     }
-    plait_vindex_hit *hits = xmalloc(depth * sizeof *hits);
+    size_t fetch = depth * 3; /* room for the copies and thin items dropped below */
+    plait_vindex_hit *hits = xmalloc(fetch * sizeof *hits);
     size_t nh = 0;
     int rc;
     if (s->ix) {
         plait_vindex_query vq = {.ef = 0, .allow = filtered ? allow_label : NULL, .allow_ctx = &ls};
-        rc = plait_vindex_search(s->ix, qvec, depth, &vq, hits, &nh);
+        rc = plait_vindex_search(s->ix, qvec, fetch, &vq, hits, &nh);
     } else {
-        rc = exact_scan(s, qvec, filtered ? &ls : NULL, depth, hits, &nh);
+        rc = exact_scan(s, qvec, filtered ? &ls : NULL, fetch, hits, &nh);
     }
     sqlite3_stmt *q = NULL;
-    if (rc == PLAIT_OK && sqlite3_prepare_v2(s->db, "SELECT key FROM vec_labels WHERE label = ?1", -1, &q, NULL) != SQLITE_OK)
+    if (rc == PLAIT_OK && sqlite3_prepare_v2(s->db, "SELECT l.key, n.path, n.kind, f.path, n.byte_start, n.name, n.signature, "
+                                                    "n.doc FROM vec_labels l JOIN nodes n ON n.key = l.key JOIN files f ON "
+                                                    "f.id = n.file_id WHERE l.label = ?1", -1, &q, NULL) != SQLITE_OK)
         rc = plait_error_set(PLAIT_EDB, "vector labels: %s", sqlite3_errmsg(s->db));
-    for (size_t i = 0; rc == PLAIT_OK && i < nh; i++) {
+    plait_strmap seen;
+    plait_strmap_init(&seen);
+    for (size_t i = 0; rc == PLAIT_OK && i < nh && out->len < depth; i++) {
         sqlite3_bind_int64(q, 1, (sqlite3_int64)hits[i].label);
-        if (sqlite3_step(q) == SQLITE_ROW) {
-            cand c = {xstrdup((const char *)sqlite3_column_text(q, 0)), 1.0 - hits[i].distance};
-            PLAIT_VEC_PUSH(out, c);
-        }
+        if (sqlite3_step(q) == SQLITE_ROW &&
+            !thin((const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 5),
+                  (const char *)sqlite3_column_text(q, 6), (const char *)sqlite3_column_text(q, 7)))
+            plait_search_cand_push(out, &seen, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+                                   (const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 3),
+                                   sqlite3_column_int64(q, 4), 1.0 - hits[i].distance);
         sqlite3_reset(q);
     }
+    plait_strmap_free(&seen);
     sqlite3_finalize(q);
     free(hits);
     free(labels);

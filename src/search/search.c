@@ -15,7 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RRF_K 60.0
+/* Hybrid fusion (docs/ARCHITECTURE.md, "Search"; chosen on the evaluation of
+ * docs/bench-search.md, both corpora): weighted reciprocal rank fusion, score =
+ * 1/(RRF_K_LEX + lexical rank) + SEM_WEIGHT/(RRF_K_SEM + semantic rank).  The lexical list's
+ * smaller k keeps its top ranks apart; the dense list, a weaker signal on code, adds items
+ * and breaks near-ties rather than reordering strong lexical hits. */
+#define RRF_K_LEX 20.0
+#define RRF_K_SEM 60.0
+#define SEM_WEIGHT 0.3
 #define BOOST_EXACT 0.05   /* name equals the query (or its last path component) exactly */
 #define BOOST_NOCASE 0.03  /* the same, ignoring case */
 
@@ -131,6 +138,24 @@ int plait_search_filter_labels(sqlite3 *db, const plait_search_filter *f, uint64
     return PLAIT_OK;
 }
 
+int plait_search_cand_push(cand_list *l, plait_strmap *seen, const char *key, const char *path, const char *kind,
+                           const char *file, long long byte, double score)
+{
+    char *group = xasprintf("%s\x1f%s", path ? path : "", kind ? kind : "");
+    char *site = xasprintf("\x1e%s\x1f%lld\x1f%s", file ? file : "", byte, kind ? kind : "");
+    int fresh = !plait_strmap_has(seen, group) && !plait_strmap_has(seen, site);
+    if (fresh) {
+        plait_strmap_put(seen, group, NULL);
+        plait_strmap_put(seen, site, NULL);
+        cand c = {xstrdup(key), group, score};
+        PLAIT_VEC_PUSH(l, c);
+    } else {
+        free(group);
+    }
+    free(site);
+    return fresh;
+}
+
 /* Rows matching one term (a quoted word), without ranking: the doclist is only walked. */
 static long long term_rows(sqlite3 *db, const char *term)
 {
@@ -189,12 +214,13 @@ static int lexical(plait_searcher *s, const char *query, const plait_search_filt
     /* unfiltered, rank inside FTS and join only the top rows; filtered, the join carries the
      * filter into the ranked set */
     int filtered = f && (f->kind || f->crate || f->path_glob);
-    const char *sql = filtered ? "SELECT n.key, bm25(nodes_fts, 10.0, 6.0, 2.0, 3.0, 1.0) AS s FROM nodes_fts "
-                                 "JOIN nodes n ON n.rowid = nodes_fts.rowid JOIN files f ON f.id = n.file_id "
+    const char *sql = filtered ? "SELECT n.key, bm25(nodes_fts, 10.0, 6.0, 2.0, 3.0, 1.0) AS s, n.path, n.kind, f.path, n.byte_start "
+                                 "FROM nodes_fts JOIN nodes n ON n.rowid = nodes_fts.rowid JOIN files f ON f.id = n.file_id "
                                  "WHERE nodes_fts MATCH ?1 AND " FILTER_SQL " ORDER BY s LIMIT ?5"
-                               : "SELECT n.key, x.s FROM (SELECT rowid, bm25(nodes_fts, 10.0, 6.0, 2.0, 3.0, 1.0) AS s "
-                                 "FROM nodes_fts WHERE nodes_fts MATCH ?1 AND ?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL "
-                                 "ORDER BY s LIMIT ?5) x JOIN nodes n ON n.rowid = x.rowid ORDER BY x.s";
+                               : "SELECT n.key, x.s, n.path, n.kind, f.path, n.byte_start FROM (SELECT rowid, "
+                                 "bm25(nodes_fts, 10.0, 6.0, 2.0, 3.0, 1.0) AS s FROM nodes_fts WHERE nodes_fts MATCH ?1 AND "
+                                 "?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL ORDER BY s LIMIT ?5) x JOIN nodes n ON n.rowid = x.rowid "
+                                 "JOIN files f ON f.id = n.file_id ORDER BY x.s";
     if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
         free(match);
         return plait_error_set(PLAIT_EDB, "full-text search: %s", sqlite3_errmsg(db));
@@ -203,34 +229,48 @@ static int lexical(plait_searcher *s, const char *query, const plait_search_filt
     bind_filter(q, f);
     sqlite3_bind_int64(q, 5, (sqlite3_int64)depth);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        cand c = {xstrdup((const char *)sqlite3_column_text(q, 0)), sqlite3_column_double(q, 1)};
-        PLAIT_VEC_PUSH(out, c);
-    }
+    plait_strmap seen;
+    plait_strmap_init(&seen);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        plait_search_cand_push(out, &seen, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 2),
+                               (const char *)sqlite3_column_text(q, 3), (const char *)sqlite3_column_text(q, 4),
+                               sqlite3_column_int64(q, 5), sqlite3_column_double(q, 1));
+    plait_strmap_free(&seen);
     sqlite3_finalize(q);
     free(match);
     return rc == SQLITE_DONE ? PLAIT_OK : plait_error_set(PLAIT_EDB, "full-text search: %s", sqlite3_errmsg(db));
 }
 
-/* Items named exactly like the query (or its last `::` component), for the name boost. */
+/* Items named exactly like the query, for the name boost.  Only a query that is a name or a
+ * path (one word: `Point`, `Wrapper::new`, `parse_quote!`) asks for an item by name; a
+ * sentence that mentions a name in passing ("Returned by TypeGenerics::as_turbofish.") is
+ * about something else, so it gets no boost. */
 static int exact_names(sqlite3 *db, const char *query, const plait_search_filter *f, cand_list *out)
 {
     const char *name = query, *p;
     while (*name == ' ') name++;
-    for (p = name; (p = strstr(p, "::")); p += 2) name = p + 2;
-    size_t len = strlen(name);
-    while (len && name[len - 1] == ' ') len--;
-    if (!len || memchr(name, ' ', len)) return PLAIT_OK;
+    size_t qlen = strlen(name);
+    while (qlen && name[qlen - 1] == ' ') qlen--;
+    if (!qlen || memchr(name, ' ', qlen)) return PLAIT_OK;
+    const char *end = name + qlen;
+    for (p = name; (p = strstr(p, "::")) && p < end; p += 2) name = p + 2;
+    size_t len = (size_t)(end - name);
+    while (len && (name[len - 1] == '!' || name[len - 1] == ')' || name[len - 1] == '(')) len--; /* macro!, fn() */
+    if (!len) return PLAIT_OK;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db, "SELECT n.key, n.name = ?1 FROM nodes n JOIN files f ON f.id = n.file_id WHERE n.name = ?1 "
-                               "COLLATE NOCASE AND n.kind NOT IN ('use', 'impl') AND " FILTER_SQL " LIMIT 50", -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT n.key, n.name = ?1, n.path, n.kind, f.path, n.byte_start FROM nodes n JOIN files f "
+                               "ON f.id = n.file_id WHERE n.name = ?1 COLLATE NOCASE AND n.kind NOT IN ('use', 'impl') AND "
+                               FILTER_SQL " LIMIT 50", -1, &q, NULL) != SQLITE_OK)
         return plait_error_set(PLAIT_EDB, "name lookup: %s", sqlite3_errmsg(db));
     sqlite3_bind_text(q, 1, name, (int)len, SQLITE_STATIC);
     bind_filter(q, f);
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        cand c = {xstrdup((const char *)sqlite3_column_text(q, 0)), sqlite3_column_int(q, 1) ? BOOST_EXACT : BOOST_NOCASE};
-        PLAIT_VEC_PUSH(out, c);
-    }
+    plait_strmap seen;
+    plait_strmap_init(&seen);
+    while (sqlite3_step(q) == SQLITE_ROW)
+        plait_search_cand_push(out, &seen, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 2),
+                               (const char *)sqlite3_column_text(q, 3), (const char *)sqlite3_column_text(q, 4),
+                               sqlite3_column_int64(q, 5), sqlite3_column_int(q, 1) ? BOOST_EXACT : BOOST_NOCASE);
+    plait_strmap_free(&seen);
     sqlite3_finalize(q);
     return PLAIT_OK;
 }
@@ -289,13 +329,13 @@ typedef struct {
     double lex_score, sem_score, boost, score;
 } fused;
 
-static fused *fuse_get(plait_strmap *m, const char *key)
+static fused *fuse_get(plait_strmap *m, const char *group, const char *key)
 {
-    fused *f = plait_strmap_get(m, key);
+    fused *f = plait_strmap_get(m, group);
     if (!f) {
         f = xcalloc(1, sizeof *f);
         f->key = xstrdup(key);
-        plait_strmap_put(m, key, f);
+        plait_strmap_put(m, group, f);
     }
     return f;
 }
@@ -309,29 +349,35 @@ static int fused_cmp(const void *a, const void *b)
 
 static void cands_free(cand_list *l)
 {
-    for (size_t i = 0; i < l->len; i++) free(l->items[i].key);
+    for (size_t i = 0; i < l->len; i++) {
+        free(l->items[i].key);
+        free(l->items[i].group);
+    }
     PLAIT_VEC_FREE(l);
 }
 
-/* Reciprocal rank fusion of the lists that ran, plus the name boost; sorted best first. */
+/* Weighted reciprocal rank fusion of the lists that ran, plus the name boost, over items
+ * (path and kind: copies fold into the first seen); sorted best first.  A semantic search
+ * alone keeps its own order (weight 1). */
 static fused **fuse(const cand_list *lex, const cand_list *sem, const cand_list *names, size_t *n, plait_strmap *m)
 {
+    double wsem = lex->len ? SEM_WEIGHT : 1.0;
     for (size_t i = 0; i < lex->len; i++) {
-        fused *f = fuse_get(m, lex->items[i].key);
+        fused *f = fuse_get(m, lex->items[i].group, lex->items[i].key);
         if (f->lex_rank) continue;
         f->lex_rank = (int)i + 1;
         f->lex_score = lex->items[i].score;
-        f->score += 1.0 / (RRF_K + (double)f->lex_rank);
+        f->score += 1.0 / (RRF_K_LEX + (double)f->lex_rank);
     }
     for (size_t i = 0; i < sem->len; i++) {
-        fused *f = fuse_get(m, sem->items[i].key);
+        fused *f = fuse_get(m, sem->items[i].group, sem->items[i].key);
         if (f->sem_rank) continue;
         f->sem_rank = (int)i + 1;
         f->sem_score = sem->items[i].score;
-        f->score += 1.0 / (RRF_K + (double)f->sem_rank);
+        f->score += wsem / (RRF_K_SEM + (double)f->sem_rank);
     }
     for (size_t i = 0; i < names->len; i++) {
-        fused *f = fuse_get(m, names->items[i].key);
+        fused *f = fuse_get(m, names->items[i].group, names->items[i].key);
         if (f->boost) continue;
         f->boost = names->items[i].score;
         f->score += f->boost;

@@ -3,15 +3,23 @@
 #define PLAIT_SEARCH_INTERNAL_H
 
 #include "search/search.h"
+#include "core/strmap.h"
 #include "core/xalloc.h"
 #include "plait/embed.h"
 #include "plait/vector.h"
 
 typedef struct {
     char *key;    /* node key (owned) */
+    char *group;  /* "path\x1fkind" (owned): copies of one item (cfg twins, impl copies) fold */
     double score; /* bm25, inner product or boost, per list */
 } cand;
 typedef PLAIT_VEC(cand) cand_list;
+
+/* Appends a candidate unless its item (path and kind) or its site (file, byte offset and
+ * kind: one file reached from several crates) is already in the list; `seen` is the list's
+ * own set of both.  1 if appended. */
+int plait_search_cand_push(cand_list *l, plait_strmap *seen, const char *key, const char *path, const char *kind,
+                           const char *file, long long byte, double score);
 
 struct plait_searcher {
     sqlite3 *db;

@@ -79,6 +79,17 @@ set +e; "$PLAIT" search --db "$T/db" zzzqqqxxx >/dev/null 2>&1; rc=$?; set -e
 [ $rc -eq 0 ] || [ $rc -eq 4 ] || fail "exit code $rc for a query with no lexical match"
 set +e; "$PLAIT" search --db "$T/db" --mode nonsense x >/dev/null 2>&1; rc=$?; set -e
 [ $rc -eq 2 ] || fail "a bad --mode exits $rc, want 2"
+# the name boost is for a query that is a name or a path, not a sentence naming one in passing
+S Wrapper::new --explain | contains 'name +' || fail "a path query gets the name boost"
+! S 'Returned by Wrapper::new.' --explain | grep -q 'name +' || fail "a sentence got the name boost"
+# copies of one item (same path and kind: cfg twins, impl copies) are listed once, every mode
+for mode in hybrid lexical semantic; do
+  S 'area of a point' --mode $mode --k 50 --json | python3 -c '
+import json, sys, collections; r = json.load(sys.stdin)["results"]
+items = collections.Counter((h["path"], h["kind"]) for h in r)
+assert r and all(c == 1 for c in items.values()), items' || fail "$mode: copies of an item not folded"
+done
+
 # punctuation of any script in a query: one result line per query, none failing (a word with
 # a typographic apostrophe once became a phrase the FTS table refused, ending the batch)
 printf 'the point\xe2\x80\x99s area\na\xe2\x80\x94b \xc2\xabwrapper\xc2\xbb\ncaf\xc3\xa9 na\xc3\xafve\nx\xff y\nPoint\n' > "$T/uq.txt"
