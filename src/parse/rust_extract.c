@@ -960,6 +960,43 @@ static void calls_in_macro(ctx *c, TSNode n, int caller)
 
 /* Call sites: `f()`, `a::b::f()`, `T::f()`, `<T as Tr>::f()`, `x.m()`, `name!(..)`.  Calls on
  * anything else (closures in variables, returned functions) have no name to resolve. */
+/* What is known of the type of a call expression used as a receiver (`a.b().c()`, `f().m()`),
+ * as a marker the resolver reads (see bind_let); NULL if nothing. */
+static char *call_marker(ctx *c, TSNode e, int depth)
+{
+    if (depth > 4 || ts_node_is_null(e) || !is(e, "call_expression")) return NULL;
+    TSNode f = field(e, "function");
+    if (!ts_node_is_null(f) && is(f, "generic_function")) f = field(f, "function");
+    if (ts_node_is_null(f)) return NULL;
+    if (is(f, "identifier") || is(f, "scoped_identifier")) {
+        char *raw = text(c, f), *callee = rt_strip_generics(raw), *out = NULL;
+        free(raw);
+        const char *last = rt_last_segment(callee);
+        if (*last >= 'a' && *last <= 'z') out = xasprintf("=%s", callee);
+        free(callee);
+        return out;
+    }
+    if (!is(f, "field_expression")) return NULL;
+    TSNode recv = field(f, "value"), m = field(f, "field");
+    if (ts_node_is_null(recv) || ts_node_is_null(m)) return NULL;
+    char *inner = NULL;
+    if (is(recv, "self")) {
+        inner = xstrdup("Self");
+    } else if (is(recv, "identifier")) {
+        char *rn = text(c, recv);
+        const char *t = local_type(c, rn);
+        inner = t && t[0] != '^' ? xstrdup(t) : NULL;
+        free(rn);
+    } else {
+        inner = call_marker(c, recv, depth + 1);
+    }
+    if (!inner) return NULL;
+    char *mn = text(c, m), *out = xasprintf("@%s.%s", inner, mn);
+    free(mn);
+    free(inner);
+    return out;
+}
+
 static void record_call(ctx *c, TSNode n, int caller)
 {
     const plait_item *it = &c->x->items.items[caller];
@@ -997,7 +1034,9 @@ static void record_call(ctx *c, TSNode n, int caller)
                 receiver = xasprintf("self.%.*s", (int)(ts_node_end_byte(fname) - ts_node_start_byte(fname)),
                                      c->src + ts_node_start_byte(fname));
         }
-        const char *rt = receiver && strncmp(receiver, "self", 4) ? local_type(c, receiver) : NULL;
+        char *chained = receiver ? NULL : call_marker(c, recv, 0);
+        if (chained) receiver = xstrdup("_");
+        const char *rt = chained ? chained : receiver && strncmp(receiver, "self", 4) ? local_type(c, receiver) : NULL;
         char pad[80];
         snprintf(pad, sizeof pad, " %s ", rt ? rt : "");
         char *bound = NULL;
@@ -1011,6 +1050,7 @@ static void record_call(ctx *c, TSNode n, int caller)
             receiver = typed;
         }
         free(bound);
+        free(chained);
         add_call(c, caller, PLAIT_CALL_METHOD,
                  xstrndup(c->src + ts_node_start_byte(name), ts_node_end_byte(name) - ts_node_start_byte(name)), receiver, n);
     }
