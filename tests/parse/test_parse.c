@@ -135,7 +135,7 @@ static void test_calls_and_receiver_types(void **state)
             "    let c: m::Baz = make();\n    c.go();\n    let d = Qux { v: 1 };\n    d.go();\n"
             "    unknown.go();\n    println!(\"{}\", inner(1));\n    self::g::<u8>();\n}\n", &x);
     const char *want[][3] = {
-        {"0", "Foo::new", NULL}, {"1", "run", "(a: Foo)"}, {"1", "go", "(b: Bar)"}, {"0", "make", NULL},
+        {"0", "Foo::new", NULL}, {"1", "run", "(a: =Foo::new)"}, {"1", "go", "(b: Bar)"}, {"0", "make", NULL},
         {"1", "go", "(c: m::Baz)"}, {"1", "go", "(d: Qux)"}, {"1", "go", "unknown"}, {"2", "println", NULL},
         {"0", "inner", NULL}, {"0", "self::g", NULL},
     };
@@ -148,6 +148,32 @@ static void test_calls_and_receiver_types(void **state)
         else assert_null(k->receiver);
     }
     assert_int_equal(x.calls.items[8].line, 10); /* a call inside macro arguments keeps its line */
+    plait_extract_free(&x);
+}
+
+/* What the resolver is told about receivers: a field of self, a type parameter's bounds, a
+ * call's result (chained), a local copied from another. */
+static void test_receiver_markers(void **state)
+{
+    (void)state;
+    plait_extract x;
+    extract("struct S { f: Meters }\n"
+            "impl S {\n"
+            "    fn m<V: Visit + ?Sized, W>(&self, v: &mut V, w: W) where W: Walk {\n"
+            "        self.f.value();\n        v.visit();\n        w.walk();\n"
+            "        let a = self.make();\n        a.run();\n        let b = a;\n        b.run();\n"
+            "        self.make().next().run();\n        make_one().run();\n    }\n}\n", &x);
+    const char *want[][2] = {
+        {"value", "self.f"}, {"visit", "(v: ^Visit)"}, {"walk", "(w: ^Walk)"}, {"make", "self"},
+        {"run", "(a: @Self.make)"}, {"run", "(b: @Self.make)"}, {"run", "(_: @@Self.make.next)"},
+        {"next", "(_: @Self.make)"}, {"make", "self"}, {"run", "(_: =make_one)"}, {"make_one", NULL},
+    };
+    assert_int_equal(x.calls.len, sizeof want / sizeof *want);
+    for (size_t i = 0; i < x.calls.len; i++) {
+        assert_string_equal(x.calls.items[i].target, want[i][0]);
+        if (want[i][1]) assert_string_equal(x.calls.items[i].receiver, want[i][1]);
+        else assert_null(x.calls.items[i].receiver);
+    }
     plait_extract_free(&x);
 }
 
@@ -193,7 +219,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_items_and_paths), cmocka_unit_test(test_docs_attrs_visibility),
         cmocka_unit_test(test_use_trees_and_mods), cmocka_unit_test(test_syntax_errors_stay_local),
-        cmocka_unit_test(test_calls_and_receiver_types), cmocka_unit_test(test_text_helpers),
+        cmocka_unit_test(test_calls_and_receiver_types),
+        cmocka_unit_test(test_receiver_markers), cmocka_unit_test(test_text_helpers),
         cmocka_unit_test(test_toml),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
