@@ -104,13 +104,13 @@ static int count_words(const char *s, plait_strmap *seen)
     return n;
 }
 
-/* A node whose embedded text carries almost nothing (a tuple field `0: T`, `type Item;`, a
- * unit variant with a one-word name): such vectors sit near the centre of the space and
- * come up for unrelated queries, so dense search does not return them.  Functions, methods
- * and macros are never thin (their text holds their body). */
+/* A field or type alias whose embedded text carries almost nothing (a tuple field `0: T`,
+ * `type Item;`): such vectors sit near the centre of the space and come up for unrelated
+ * queries, so dense search does not return them.  Other kinds are never thin: a struct,
+ * enum or variant named by one word is still what its path says (`syn::stmt::Block`). */
 static int thin(const char *kind, const char *name, const char *signature, const char *doc)
 {
-    if (!kind || !strcmp(kind, "function") || !strcmp(kind, "method") || !strcmp(kind, "macro")) return 0;
+    if (!kind || (strcmp(kind, "field") != 0 && strcmp(kind, "type_alias") != 0)) return 0;
     if (doc && *doc) return 0;
     plait_strmap seen;
     plait_strmap_init(&seen);
