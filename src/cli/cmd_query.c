@@ -1,5 +1,6 @@
 /* cmd_query.c - the read-only commands: status, find, show, export.  They open the index with
  * a read-only connection, so they run while `plait index` writes (WAL). */
+#include "discover/deps.h"
 #include "cli/cli.h"
 #include "core/fsutil.h"
 #include "core/hash.h"
@@ -54,6 +55,10 @@ static json_t *row_json(sqlite3_stmt *q)
 {
     json_t *o = json_object();
     for (int i = 0; i < sqlite3_column_count(q); i++) json_object_set_new(o, sqlite3_column_name(q, i), col_json(q, i));
+    /* a dependency's file (plait index --with-deps) is stored by absolute path: its items are
+     * external to the workspace */
+    const char *file = json_string_value(json_object_get(o, "file"));
+    if (file && plait_deps_is_dep_path(file)) json_object_set_new(o, "external", json_true());
     return o;
 }
 

@@ -54,6 +54,7 @@ for line in open(sys.argv[1]):
     crate = o["path"].split("::")[0]
     external = o["file"].startswith("/")
     assert external == (crate != "depdemo"), o
+    assert o.get("external", False) == external, o  # the export says so too
     if external:
         assert o["file"].startswith(sys.argv[2] + "/"), o
     if o["kind"] == "crate":
