@@ -18,12 +18,15 @@ build: deps $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j$(JOBS) 2>&1 | grep -E 'error|warning' || true
 	@test -x $(BUILD)/src/cli/plait
 
-# Index a real Rust crate (Debian's syn) into build/demo/.plait and answer a query.
+# Index a real Rust crate (Debian's syn) into build/demo/.plait (with vectors from the local
+# model) and answer queries: find, show, callers, a hybrid search.
 run: build
 	@$(BUILD)/src/cli/plait index $(DEMO_CRATE) --db $(BUILD)/demo/.plait
 	@$(BUILD)/src/cli/plait status --db $(BUILD)/demo/.plait
 	@$(BUILD)/src/cli/plait find Punctuated --db $(BUILD)/demo/.plait
 	@$(BUILD)/src/cli/plait show syn::punctuated::Punctuated --db $(BUILD)/demo/.plait | head -40
+	@$(BUILD)/src/cli/plait callers syn::parse_str --db $(BUILD)/demo/.plait | head -10
+	@$(BUILD)/src/cli/plait search "parse a string of Rust code into a syntax tree" --k 5 --db $(BUILD)/demo/.plait
 
 test: deps
 	@scripts/test.sh
