@@ -37,7 +37,7 @@ static const strvec *lookup(const plait_strmap *m, const char *a, const char *b)
 
 /* Picks the first candidate; several make the answer ambiguous unless they are one item's
  * cfg'd copies (`#[cfg(unix)] fn f` and `#[cfg(not(unix))] fn f`: the same path). */
-static int take_in(resolver *r, const strvec *v, char dst[PLAIT_KEY_LEN], const char **conf, const char *unique)
+static int take(resolver *r, const strvec *v, char dst[PLAIT_KEY_LEN], const char **conf, const char *unique)
 {
     if (!v || !v->len) return 0;
     memcpy(dst, v->items[0], PLAIT_KEY_LEN);
@@ -49,17 +49,16 @@ static int take_in(resolver *r, const strvec *v, char dst[PLAIT_KEY_LEN], const 
     }
     return 1;
 }
-#define take(v, dst, conf, unique) take_in(r, (v), (dst), (conf), (unique))
 
 /* A method named `name` of type key `ty`: its impls first, then its traits' declarations. */
 static int method_of_type(resolver *r, const char *ty, const char *name, char dst[PLAIT_KEY_LEN], const char **conf,
                           const char *unique)
 {
-    if (take(lookup(&r->type_methods, ty, name), dst, conf, unique)) return 1;
+    if (take(r, lookup(&r->type_methods, ty, name), dst, conf, unique)) return 1;
     const strvec *traits = plait_strmap_get(&r->type_traits, ty);
     for (size_t i = 0; traits && i < traits->len; i++)
-        if (take(lookup(&r->trait_methods, traits->items[i], name), dst, conf, unique)) return 1;
-    if (take(lookup(&r->trait_methods, ty, name), dst, conf, unique)) return 1; /* ty is a trait */
+        if (take(r, lookup(&r->trait_methods, traits->items[i], name), dst, conf, unique)) return 1;
+    if (take(r, lookup(&r->trait_methods, ty, name), dst, conf, unique)) return 1; /* ty is a trait */
     return 0;
 }
 
@@ -89,7 +88,7 @@ static void macro_call(resolver *r, const char *caller, const char *target, char
             return;
         }
     }
-    take(v, dst, conf, "exact");
+    take(r, v, dst, conf, "exact");
     free(path);
 }
 
@@ -106,12 +105,12 @@ static void path_call(resolver *r, const char *caller, const char *target, const
         char *trait = xstrndup(as + 4, (size_t)(close - as - 4)), tk[PLAIT_KEY_LEN];
         const char *tconf;
         rv_type(r, trait, scope, tk, &tconf);
-        if (tk[0]) take(lookup(&r->trait_methods, tk, close + 3), dst, conf, "exact");
+        if (tk[0]) take(r, lookup(&r->trait_methods, tk, close + 3), dst, conf, "exact");
         free(trait);
         if (!dst[0]) { /* <Literal as Display>::fmt with std's trait: Literal's impl of it */
             char *self = xstrndup(target + 1, (size_t)(as - target - 1));
             type_key(r, caller, self, scope, tk);
-            if (tk[0]) take(lookup(&r->type_methods, tk, close + 3), dst, conf, "exact");
+            if (tk[0]) take(r, lookup(&r->type_methods, tk, close + 3), dst, conf, "exact");
             free(self);
         }
         return;
@@ -123,7 +122,7 @@ static void path_call(resolver *r, const char *caller, const char *target, const
     }
     char *abs = rv_absolute(r, target, scope, 1, 0);
     if (abs) {
-        int hit = take(rv_lookup(r, abs, &r->values, 0), dst, conf, "exact");
+        int hit = take(r, rv_lookup(r, abs, &r->values, 0), dst, conf, "exact");
         free(abs);
         if (hit) return;
     }
@@ -323,5 +322,5 @@ void rv_call(resolver *r, const char *caller, const char *target, const char *sc
         if (ty && method_of_type(r, ty, name, dst, conf, "exact")) return;
     }
     const strvec *v = plait_strmap_get(&r->methods, name);
-    if (v && v->len <= MAX_CANDIDATES && take(v, dst, conf, "ambiguous")) *conf = "ambiguous";
+    if (v && v->len <= MAX_CANDIDATES && take(r, v, dst, conf, "ambiguous")) *conf = "ambiguous";
 }

@@ -795,6 +795,7 @@ static void add_call(ctx *c, int caller, plait_call_kind kind, char *target, cha
 static void record_call(ctx *c, TSNode n, int caller);
 static char *type_base(ctx *c, TSNode t);
 static const char *local_type(ctx *c, const char *name);
+static char *call_marker(ctx *c, TSNode e, int depth);
 
 /* Receiver types for method calls: parameters, `let x: T`, `let x = T::new(..)` and
  * `let x = T { .. }` bind a name to a type for the rest of the function body. */
@@ -843,25 +844,10 @@ static void bind_let(ctx *c, TSNode let)
             free(raw);
         }
     } else if (!ts_node_is_null(v) && is(v, "call_expression")) {
-        /* T::new(..) is taken to make a T ("~T": inferred); a function's result has the type
-         * its signature returns ("=path": the resolver reads the signature) */
-        TSNode f = field(v, "function");
-        if (!ts_node_is_null(f) && is(f, "generic_function")) f = field(f, "function");
-        if (ts_node_is_null(f)) return;
-        char *raw = text(c, f), *callee = rt_strip_generics(raw);
-        free(raw);
-        const char *last = rt_last_segment(callee);
-        if ((is(f, "identifier") || is(f, "scoped_identifier")) && *last >= 'a' && *last <= 'z')
-            bind_local(c, pat, xasprintf("=%s", callee)); /* for T::f the resolver falls back to T */
-        free(callee);
-        if (is(f, "field_expression")) { /* let y = x.m(..): m's declared return type, "@T.m" */
-            TSNode recv = field(f, "value"), m = field(f, "field");
-            char *rn = ts_node_is_null(recv) ? NULL : text(c, recv), *mn = ts_node_is_null(m) ? NULL : text(c, m);
-            const char *rt = rn && is(recv, "self") ? "Self" : rn && is(recv, "identifier") ? local_type(c, rn) : NULL;
-            if (rt && mn && rt[0] != '^') bind_local(c, pat, xasprintf("@%s.%s", rt, mn));
-            free(rn);
-            free(mn);
-        }
+        /* a call's result has the type its callee declares: "=path" for a function (for T::f
+         * the resolver falls back to T), "@T.m" for a method of a typed receiver */
+        char *marker = call_marker(c, v, 0);
+        if (marker) bind_local(c, pat, marker);
     } else if (!ts_node_is_null(v) && is(v, "identifier")) { /* let y = x: x's type */
         char *name = text(c, v);
         const char *known = local_type(c, name);
