@@ -1,12 +1,6 @@
 #!/usr/bin/env bash
 # Bad input next to good files: each problem gives its diagnostic and the rest is indexed.
-set -euo pipefail
-PLAIT=${PLAIT_BIN:?}
-T=$(mktemp -d); trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-# reads all its input: `grep -q` would close the pipe early and, under pipefail, fail the
-# writer with SIGPIPE
-contains() { grep -c "$@" >/dev/null; }
+. "$(dirname "$0")/common.sh"
 B="$T/bad"; mkdir -p "$B/src"
 printf '[package]\nname = "bad-input"\nversion = "0.1.0"\n' > "$B/Cargo.toml"
 printf 'pub mod ok;\npub mod broken;\npub mod latin;\npub mod bin;\nmod deep;\nmod huge;\nmod locked;\nmod gone;\n' > "$B/src/lib.rs"

@@ -3,14 +3,8 @@
 # (stamps left out); every stamp must be a UUIDv7; an unchanged item keeps its stamp across
 # an edit of its file while a changed one gets a new, later stamp; and an edited tree
 # converges to what a clean index of the same tree gives.
-set -euo pipefail
-PLAIT=${PLAIT_BIN:?}
+. "$(dirname "$0")/common.sh"
 SRC=${PLAIT_SOURCE_DIR:?}/tests/fixtures
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-# reads all its input: `grep -q` would close the pipe early and, under pipefail, fail the
-# writer with SIGPIPE
-contains() { grep -c "$@" >/dev/null; }
 
 cp -r "$SRC/ws" "$T/ws"
 "$PLAIT" index "$T/ws" --db "$T/db" -q

@@ -2,14 +2,8 @@
 # Integration: runs the plait binary on a real crate (Debian's syn).
 # Checks: determinism across --jobs and file order, queries, and that re-indexing an unchanged
 # tree changes no database byte and parses nothing.
-set -euo pipefail
-PLAIT=${PLAIT_BIN:?}
+. "$(dirname "$0")/common.sh"
 SYN=$(ls -d /usr/share/cargo/registry/syn-1.* | head -1)
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-# reads all its input: `grep -q` would close the pipe early and, under pipefail, fail the
-# writer with SIGPIPE
-contains() { grep -c "$@" >/dev/null; }
 
 "$PLAIT" index "$SYN" --db "$T/a" -q --jobs 2
 "$PLAIT" index "$SYN" --db "$T/b" -q --jobs 1 --shuffle 12345

@@ -4,12 +4,8 @@
 # embedded again (and only it); a damaged or stale HNSW file is searched around and then
 # rebuilt by the next index; an unreachable HTTP model leaves the structural index usable and
 # `plait status` shows the breaker.
-set -euo pipefail
-PLAIT=${PLAIT_BIN:?}
+. "$(dirname "$0")/common.sh"
 SRC=${PLAIT_SOURCE_DIR:?}/tests/fixtures
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-contains() { grep -c "$@" >/dev/null; }
 cp -r "$SRC/ws" "$T/ws"
 field() { python3 -c 'import json, sys; o = json.load(sys.stdin)
 for k in sys.argv[1].split("."): o = o[k]

@@ -2,12 +2,8 @@
 # The full-text rows follow the nodes through edits, renames and deletions of files (same
 # transactions), the FTS5 index passes its integrity check, and an index of schema 2 is
 # migrated to 3 with its FTS rows built.  Structure only (--embed none).
-set -euo pipefail
-PLAIT=${PLAIT_BIN:?}
+. "$(dirname "$0")/common.sh"
 SRC=${PLAIT_SOURCE_DIR:?}/tests/fixtures
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-contains() { grep -c "$@" >/dev/null; }
 cp -r "$SRC/ws" "$T/ws"
 L() { "$PLAIT" search --db "$T/db" --mode lexical --k 50 "$@"; }
 fts_ok() {

@@ -3,12 +3,8 @@
 # few queries, filters hold in every mode, copies of a file reached from several crates are
 # folded, --explain gives each signal, and --batch prints one JSON object per query line in
 # the documented shape (the benchmark depends on it).
-set -euo pipefail
-PLAIT=${PLAIT_BIN:?}
+. "$(dirname "$0")/common.sh"
 SRC=${PLAIT_SOURCE_DIR:?}/tests/fixtures
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-contains() { grep -c "$@" >/dev/null; }
 "$PLAIT" index "$SRC/ws" --db "$T/db" -q
 S() { "$PLAIT" search --db "$T/db" "$@"; }
 top() { S "$@" --k 1 | awk '{print $3}'; }
