@@ -28,6 +28,8 @@ extern "C" {
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <memory>
 #include <functional>
 #include <random>
 #include <string>
@@ -142,6 +144,8 @@ struct Engine {
     std::function<void(size_t ef)> set_ef;
     std::function<void(const float *q, int64_t *out)> query; // top-10 base row ids
     std::function<void()> release;
+    std::function<bool(const std::string &path)> save;
+    std::function<bool(const std::string &path, size_t dim)> load; // empty: not cacheable
 };
 
 static Engine plait_engine(plait_vstorage st, int keep)
@@ -172,6 +176,8 @@ static Engine plait_engine(plait_vstorage st, int keep)
         for (size_t i = 0; i < 10; i++) out[i] = i < nh ? (int64_t)h[i].label : -1;
     };
     e.release = [=]() { plait_vindex_free(*ix); *ix = nullptr; };
+    e.save = [=](const std::string &path) { return plait_vindex_save(*ix, path.c_str(), 0) == 0; };
+    e.load = [=](const std::string &path, size_t) { return plait_vindex_load(ix.get(), path.c_str(), nullptr) == 0; };
     return e;
 }
 
@@ -202,6 +208,12 @@ static Engine hnswlib_engine()
         }
     };
     e.release = [=]() { s->h.reset(); s->space.reset(); };
+    e.save = [=](const std::string &path) { s->h->saveIndex(path); return true; };
+    e.load = [=](const std::string &path, size_t dim) {
+        s->space.reset(new hnswlib::L2Space(dim));
+        s->h.reset(new hnswlib::HierarchicalNSW<float>(s->space.get(), path));
+        return true;
+    };
     return e;
 }
 
@@ -214,7 +226,17 @@ static Engine faiss_engine()
         ix->reset(new faiss::IndexHNSWFlat((int)d.dim, M));
         (*ix)->hnsw.efConstruction = 200;
         omp_set_num_threads(threads);
-        (*ix)->add((faiss::Index::idx_t)d.n, d.base.data());
+        // In 20 slices with a progress line on stderr: at 1M this build takes hours of CPU
+        // on 2 cores, and a run cut short should still say how far it got.
+        size_t step = std::max<size_t>(d.n / 20, 1000);
+        double c0 = cpu_secs();
+        auto t0 = clk::now();
+        for (size_t at = 0; at < d.n; at += step) {
+            size_t m = std::min(step, d.n - at);
+            (*ix)->add((faiss::Index::idx_t)m, &d.base[at * d.dim]);
+            fprintf(stderr, "# faiss M %d: %zu of %zu added, %.0f s wall, %.0f s CPU\n", M, at + m, d.n, secs(t0),
+                    cpu_secs() - c0);
+        }
         omp_set_num_threads(1);
     };
     e.set_ef = [=](size_t v) { (*ix)->hnsw.efSearch = (int)v; };
@@ -240,49 +262,146 @@ static double recall(const Data &d, size_t q, const int64_t *got)
     return hit / 10.0;
 }
 
-static const char *HEAD = "%-9s %-14s %3s %4s %9s %8s %8s %5s %9s %10s %10s\n";
+static const char *HEAD = "%-9s %-14s %3s %4s %9s %8s %8s %5s %9s %10s %10s %10s %10s\n";
 
 static void header()
 {
-    printf(HEAD, "data", "index", "M", "thr", "build_s", "cpu_s", "mem_MB", "ef", "recall@10", "QPS", "QPS_cpu");
+    printf(HEAD, "data", "index", "M", "thr", "build_s", "cpu_s", "mem_MB", "ef", "recall@10", "QPS", "QPS_cpu",
+           "QPS_med", "cpu_med");
 }
 
-// Builds (timed: wall, process CPU, RSS growth); with sweep, answers the queries at each ef.
-// Returns the build's wall and CPU seconds.
-static std::pair<double, double> run(Engine &e, const Data &d, int M, int threads, bool sweep,
-                                     const std::vector<size_t> &efs)
+// The load average and the time of day, printed beside the figures so a reader can see
+// what the machine was doing while a build or a sweep round ran.
+static void note_load(const char *what)
 {
+    char buf[128] = "?";
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (!fgets(buf, sizeof buf, f)) strcpy(buf, "?");
+        fclose(f);
+    }
+    buf[strcspn(buf, "\n")] = 0;
+    time_t now = time(nullptr);
+    char ts[32];
+    strftime(ts, sizeof ts, "%H:%M:%S", gmtime(&now));
+    printf("# %s UTC, load average %s: %s\n", ts, buf, what);
+    fflush(stdout);
+}
+
+// A built index kept alive until its data set is done, so that the query sweeps of all the
+// libraries can be interleaved (see sweep()).
+struct Built {
+    Engine e;
+    int M, threads;
+    double bt, ct, mem;
+};
+
+// Builds (timed: wall, process CPU, RSS growth).  With cache_dir, a plait or hnswlib index
+// saved there by an earlier run of the same configuration is loaded instead (build columns
+// then come from the file's side note), and a fresh build is saved there: a change to the
+// search path can be measured again without paying a 1M build.
+static Built build(Engine e, const Data &d, int M, int threads, const std::string &cache_dir);
+
+// Build-only row (the 1-thread builds and the build rounds): prints it and frees the index.
+static std::pair<double, double> build_only(Engine e, const Data &d, int M, int threads)
+{
+    Built b = build(e, d, M, threads, "");
+    printf("%-9s %-14s %3d %4d %9.2f %8.2f %8.1f %5s %9s %10s %10s %10s %10s\n", d.kind.c_str(), b.e.name.c_str(), M,
+           threads, b.bt, b.ct, b.mem, "-", "-", "-", "-", "-", "-");
+    fflush(stdout);
+    b.e.release();
+    return {b.bt, b.ct};
+}
+
+struct Measure {
+    double rec, qps, cpu;
+};
+
+// All queries one at a time on this thread at one ef, after 50 warm-up queries.
+static Measure measure(Engine &e, const Data &d, size_t ef)
+{
+    int64_t out[10];
+    e.set_ef(ef);
+    for (size_t q = 0; q < std::min<size_t>(d.nq, 50); q++) e.query(&d.queries[q * d.dim], out);
+    double rec = 0, qc0 = thread_cpu_secs();
+    auto q0 = clk::now();
+    for (size_t q = 0; q < d.nq; q++) {
+        e.query(&d.queries[q * d.dim], out);
+        rec += recall(d, q, out);
+    }
+    double qt = secs(q0), qc = thread_cpu_secs() - qc0;
+    return {rec / (double)d.nq, (double)d.nq / qt, (double)d.nq / qc};
+}
+
+static double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// The query sweeps of several indexes, interleaved: for each round, for each ef, every index
+// answers all the queries back to back, so a burst of load from elsewhere on a shared machine
+// falls on all of them alike instead of on whichever library's sweep happened to run then.
+// Each row gives the best round (QPS, QPS_cpu) and the median round (QPS_med, cpu_med);
+// recall is the same in every round (the searches are deterministic).
+static void sweep(std::vector<Built *> &bs, const Data &d, const std::vector<size_t> &efs, int rounds)
+{
+    size_t ne = efs.size();
+    std::vector<std::vector<Measure>> got(bs.size() * ne);
+    for (int r = 0; r < rounds; r++) {
+        char what[64];
+        snprintf(what, sizeof what, "sweep round %d of %d", r + 1, rounds);
+        note_load(what);
+        for (size_t ei = 0; ei < ne; ei++)
+            for (size_t bi = 0; bi < bs.size(); bi++) got[bi * ne + ei].push_back(measure(bs[bi]->e, d, efs[ei]));
+    }
+    note_load("sweeps done");
+    header();
+    for (size_t bi = 0; bi < bs.size(); bi++)
+        for (size_t ei = 0; ei < ne; ei++) {
+            Built &b = *bs[bi];
+            std::vector<double> q, c;
+            for (auto &m : got[bi * ne + ei]) q.push_back(m.qps), c.push_back(m.cpu);
+            printf("%-9s %-14s %3d %4d %9.2f %8.2f %8.1f %5zu %9.4f %10.0f %10.0f %10.0f %10.0f\n", d.kind.c_str(),
+                   b.e.name.c_str(), b.M, b.threads, b.bt, b.ct, b.mem, efs[ei], got[bi * ne + ei][0].rec,
+                   *std::max_element(q.begin(), q.end()), *std::max_element(c.begin(), c.end()), median(q),
+                   median(c));
+        }
+    fflush(stdout);
+}
+
+static Built build(Engine e, const Data &d, int M, int threads, const std::string &cache_dir)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s/%s-n%zu-d%zu-%s-M%d.idx", cache_dir.c_str(), d.kind.c_str(), d.n, d.dim,
+             e.name.c_str(), M);
+    std::string path = name, note = path + ".build";
+    if (!cache_dir.empty() && e.load) {
+        FILE *f = fopen(note.c_str(), "r");
+        double bt, ct, mem;
+        int ok = f && fscanf(f, "%lf %lf %lf", &bt, &ct, &mem) == 3;
+        if (f) fclose(f);
+        if (ok && e.load(path, d.dim)) {
+            printf("# %s M %d: loaded from %s (build figures of the run that saved it)\n", e.name.c_str(), M,
+                   path.c_str());
+            return {e, M, threads, bt, ct, mem};
+        }
+    }
     malloc_trim(0);
     long r0 = rss_bytes();
     double c0 = cpu_secs();
     auto t0 = clk::now();
     e.build(d, M, threads);
     double bt = secs(t0), ct = cpu_secs() - c0;
-    long mem = rss_bytes() - r0;
-    if (!sweep) {
-        printf("%-9s %-14s %3d %4d %9.2f %8.2f %8.1f %5s %9s %10s %10s\n", d.kind.c_str(), e.name.c_str(), M, threads,
-               bt, ct, mem / 1048576.0, "-", "-", "-", "-");
-        fflush(stdout);
-        e.release();
-        return {bt, ct};
-    }
-    int64_t out[10];
-    for (size_t ef : efs) {
-        e.set_ef(ef);
-        for (size_t q = 0; q < std::min<size_t>(d.nq, 50); q++) e.query(&d.queries[q * d.dim], out); // warm
-        double rec = 0, qc0 = thread_cpu_secs();
-        auto q0 = clk::now();
-        for (size_t q = 0; q < d.nq; q++) {
-            e.query(&d.queries[q * d.dim], out);
-            rec += recall(d, q, out);
+    double mem = (rss_bytes() - r0) / 1048576.0;
+    if (!cache_dir.empty() && e.save && e.save(path)) {
+        FILE *f = fopen(note.c_str(), "w");
+        if (f) {
+            fprintf(f, "%.2f %.2f %.1f\n", bt, ct, mem);
+            fclose(f);
         }
-        double qt = secs(q0), qc = thread_cpu_secs() - qc0;
-        printf("%-9s %-14s %3d %4d %9.2f %8.2f %8.1f %5zu %9.4f %10.0f %10.0f\n", d.kind.c_str(), e.name.c_str(), M,
-               threads, bt, ct, mem / 1048576.0, ef, rec / (double)d.nq, (double)d.nq / qt, (double)d.nq / qc);
-        fflush(stdout);
     }
-    e.release();
-    return {bt, ct};
+    return {e, M, threads, bt, ct, mem};
 }
 
 static std::vector<std::string> split(const char *s)
@@ -299,24 +418,120 @@ static std::vector<std::string> split(const char *s)
     return v;
 }
 
-int main(int argc, char **argv)
-{
+// What one run measures (the options of main()).
+struct Plan {
     size_t n = 100000, nq = 1000, dim = 384;
     int threads = 2;
     std::vector<std::string> kinds = {"clustered", "uniform"}, libs = {"plait", "hnswlib", "faiss"};
     std::vector<int> Ms = {16, 32}, faissMs;
     std::vector<std::string> singleLibs;
     std::vector<size_t> efs = {10, 20, 40, 80, 120, 200, 400};
-    bool single = false, int8 = false, faissLast = false;
-    int reps = 0;
+    bool single = false, int8 = false, int8rr = false, faissLast = false;
+    int reps = 0, rounds = 3;
+    std::string cache_dir;
+};
+
+static Engine engine_for(const std::string &l)
+{
+    return l == "plait" ? plait_engine(PLAIT_VSTORE_F32, 0) : l == "hnswlib" ? hnswlib_engine() : faiss_engine();
+}
+
+static bool faiss_at(const Plan &p, int M)
+{
+    return p.faissMs.empty() || std::find(p.faissMs.begin(), p.faissMs.end(), M) != p.faissMs.end();
+}
+
+// Interleaved build-only rounds (lib A 1 thr, A T thr, lib B 1 thr, B T thr, then again), so
+// a burst of load from elsewhere hits every library alike; then the best and the median.
+static void build_rounds(const Plan &p, const Data &d, const std::vector<std::string> &blibs)
+{
+    int M = p.Ms[0];
+    printf("# %d interleaved build rounds at 1 and %d threads (M %d)\n", p.reps, p.threads, M);
+    header();
+    std::vector<std::vector<std::pair<double, double>>> got(blibs.size() * 2);
+    for (int r = 0; r < p.reps; r++)
+        for (size_t li = 0; li < blibs.size(); li++)
+            for (int ti = 0; ti < 2; ti++)
+                got[li * 2 + ti].push_back(build_only(engine_for(blibs[li]), d, M, ti ? p.threads : 1));
+    printf("# builds over %d rounds: wall best / median, CPU best / median (s)\n", p.reps);
+    for (size_t li = 0; li < blibs.size(); li++)
+        for (int ti = 0; ti < 2; ti++) {
+            std::vector<double> w, c;
+            for (auto &x : got[li * 2 + ti]) w.push_back(x.first), c.push_back(x.second);
+            printf("# %-9s %-8s thr %d: wall %7.2f / %7.2f   cpu %7.2f / %7.2f\n", d.kind.c_str(),
+                   blibs[li].c_str(), ti ? p.threads : 1, *std::min_element(w.begin(), w.end()), median(w),
+                   *std::min_element(c.begin(), c.end()), median(c));
+        }
+    fflush(stdout);
+}
+
+static Built *build_noted(std::vector<std::unique_ptr<Built>> &all, Engine e, const Plan &p, const Data &d, int M)
+{
+    all.emplace_back(new Built(build(e, d, M, p.threads, p.cache_dir)));
+    Built &b = *all.back();
+    char what[128];
+    snprintf(what, sizeof what, "built %s M %d: %.2f s wall, %.2f s CPU, %.1f MB", b.e.name.c_str(), M, b.bt, b.ct,
+             b.mem);
+    note_load(what);
+    return &b;
+}
+
+// One data set: every library's index at each M (kept alive), their sweeps interleaved; then
+// the 1-thread builds and build rounds; then FAISS if it goes last, swept again with the others.
+static void run_kind(const Plan &p, Data &d)
+{
+    std::vector<std::unique_ptr<Built>> all;
+    std::vector<std::vector<Built *>> byM(p.Ms.size());
+    for (size_t mi = 0; mi < p.Ms.size(); mi++) {
+        int M = p.Ms[mi];
+        for (auto &l : p.libs)
+            if (l != "faiss" || (!p.faissLast && faiss_at(p, M))) byM[mi].push_back(build_noted(all, engine_for(l), p, d, M));
+        if (p.int8 && mi == 0) {
+            byM[0].push_back(build_noted(all, plait_engine(PLAIT_VSTORE_INT8, 0), p, d, M));
+            if (p.int8rr) byM[0].push_back(build_noted(all, plait_engine(PLAIT_VSTORE_INT8, 1), p, d, M));
+        }
+        sweep(byM[mi], d, p.efs, p.rounds);
+    }
+    auto &blibs = p.singleLibs.empty() ? p.libs : p.singleLibs;
+    if (p.single) {
+        header();
+        for (auto &l : blibs) build_only(engine_for(l), d, p.Ms[0], 1);
+        note_load("1-thread builds done");
+    }
+    if (p.reps > 0) build_rounds(p, d, blibs);
+    if (p.faissLast && std::find(p.libs.begin(), p.libs.end(), "faiss") != p.libs.end())
+        for (size_t mi = 0; mi < p.Ms.size(); mi++) {
+            if (!faiss_at(p, p.Ms[mi])) continue;
+            byM[mi].push_back(build_noted(all, faiss_engine(), p, d, p.Ms[mi]));
+            sweep(byM[mi], d, p.efs, p.rounds);
+        }
+    for (auto &b : all) b->e.release();
+}
+
+int main(int argc, char **argv)
+{
+    Plan P;
+    size_t &n = P.n, &nq = P.nq, &dim = P.dim;
+    int &threads = P.threads;
+    auto &kinds = P.kinds;
+    auto &libs = P.libs;
+    auto &Ms = P.Ms;
+    auto &faissMs = P.faissMs;
+    auto &singleLibs = P.singleLibs;
+    auto &efs = P.efs;
+    bool &single = P.single, &int8 = P.int8, &int8rr = P.int8rr, &faissLast = P.faissLast;
+    int &reps = P.reps, &rounds = P.rounds;
+    std::string &cache_dir = P.cache_dir;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : "";
         if (a == "--preset" && std::string(v) == "1m") {
             // The 1M configuration: clustered 1,000,000 x 384-d, 1,000 queries, M 16,
             // efConstruction 200, a reduced ef sweep, plait / hnswlib / FAISS IndexHNSWFlat
-            // built on 2 threads, queries one at a time on one thread; FAISS (the slowest
-            // build by far) runs last so the other rows are printed even if it is cut short.
+            // built on 2 threads, plait int8 (no float copies), queries one at a time on one
+            // thread, interleaved sweeps; then 1-thread builds of plait and hnswlib; FAISS
+            // (the slowest build by far) runs last so the other rows are printed even if it
+            // is cut short.
             // Later options override these.
             n = 1000000, nq = 1000, dim = 384, threads = 2;
             kinds = {"clustered"};
@@ -324,6 +539,9 @@ int main(int argc, char **argv)
             Ms = {16};
             efs = {10, 40, 100, 200, 400};
             faissLast = true;
+            int8 = true, int8rr = false;
+            single = true;
+            singleLibs = {"plait", "hnswlib"};
             i++;
         } else if (a == "--n") n = strtoul(v, nullptr, 10), i++;
         else if (a == "--queries") nq = strtoul(v, nullptr, 10), i++;
@@ -350,12 +568,18 @@ int main(int argc, char **argv)
             i++;
         } else if (a == "--faiss-last") faissLast = true;
         else if (a == "--single") single = true;   // also time 1-thread builds (M = first)
-        else if (a == "--int8") int8 = true;         // also plait int8 / int8+rerank (M = first)
+        else if (a == "--int8") int8 = int8rr = true; // also plait int8 / int8+rerank (M = first)
+        else if (a == "--int8-only") int8 = true, int8rr = false; // plait int8 without int8+rerank
+        else if (a == "--no-int8") int8 = int8rr = false;
+        else if (a == "--no-single") single = false;
+        else if (a == "--sweep-rounds") rounds = std::max(1, atoi(v)), i++; // interleaved query sweeps
+        else if (a == "--cache") cache_dir = v, i++; // save built indexes here, load them next time
         else {
             fprintf(stderr, "usage: ann_bench [--preset 1m] [--n N] [--queries Q] [--dim D] [--threads T]\n"
                             "  [--data clustered,uniform] [--libs plait,hnswlib,faiss] [--M 16,32] [--faiss-M 16]\n"
-                            "  [--ef 10,...] [--single] [--single-libs plait,hnswlib] [--int8] [--build-reps R]\n"
-                            "  [--faiss-last]\n");
+                            "  [--ef 10,...] [--single] [--no-single] [--single-libs plait,hnswlib] [--int8]\n"
+                            "  [--int8-only] [--no-int8] [--build-reps R] [--faiss-last] [--sweep-rounds R]\n"
+                            "  [--cache DIR]\n");
             return 2;
         }
     }
@@ -372,63 +596,7 @@ int main(int argc, char **argv)
         ground_truth(d, threads);
         printf("# %s: brute-force scan %.2f ms/query (%.0f QPS, recall 1.0); by thread CPU time %.2f ms (%.0f QPS_cpu)\n",
                kind.c_str(), d.brute_ms, 1000.0 / d.brute_ms, d.brute_cpu_ms, 1000.0 / d.brute_cpu_ms);
-        header();
-        auto engine = [](const std::string &l) {
-            return l == "plait" ? plait_engine(PLAIT_VSTORE_F32, 0) : l == "hnswlib" ? hnswlib_engine() : faiss_engine();
-        };
-        for (int M : Ms)
-            for (auto &l : libs) {
-                if (l == "faiss" && (faissLast ||
-                                     (!faissMs.empty() && std::find(faissMs.begin(), faissMs.end(), M) == faissMs.end())))
-                    continue;
-                Engine e = engine(l);
-                run(e, d, M, threads, true, efs);
-            }
-        if (int8) {
-            Engine a = plait_engine(PLAIT_VSTORE_INT8, 0), b = plait_engine(PLAIT_VSTORE_INT8, 1);
-            run(a, d, Ms[0], threads, true, efs);
-            run(b, d, Ms[0], threads, true, efs);
-        }
-        auto &blibs = singleLibs.empty() ? libs : singleLibs;
-        if (single)
-            for (auto &l : blibs) {
-                Engine e = engine(l);
-                run(e, d, Ms[0], 1, false, efs);
-            }
-        if (reps > 0) {
-            // Build-only rounds, interleaved (lib A 1 thr, A T thr, lib B 1 thr, B T thr, then
-            // again), so a burst of load from elsewhere hits every library alike; then the best
-            // and the median of the rounds for each.
-            printf("# %d interleaved build rounds at 1 and %d threads (M %d)\n", reps, threads, Ms[0]);
-            header();
-            std::vector<std::vector<std::pair<double, double>>> got(blibs.size() * 2);
-            for (int r = 0; r < reps; r++)
-                for (size_t li = 0; li < blibs.size(); li++)
-                    for (int ti = 0; ti < 2; ti++) {
-                        Engine e = engine(blibs[li]);
-                        got[li * 2 + ti].push_back(run(e, d, Ms[0], ti ? threads : 1, false, efs));
-                    }
-            printf("# builds over %d rounds: wall best / median, CPU best / median (s)\n", reps);
-            for (size_t li = 0; li < blibs.size(); li++)
-                for (int ti = 0; ti < 2; ti++) {
-                    auto v = got[li * 2 + ti];
-                    std::vector<double> w, c;
-                    for (auto &x : v) w.push_back(x.first), c.push_back(x.second);
-                    std::sort(w.begin(), w.end());
-                    std::sort(c.begin(), c.end());
-                    printf("# %-9s %-8s thr %d: wall %7.2f / %7.2f   cpu %7.2f / %7.2f\n", d.kind.c_str(),
-                           blibs[li].c_str(), ti ? threads : 1, w[0], w[w.size() / 2], c[0], c[c.size() / 2]);
-                }
-            fflush(stdout);
-        }
-        if (faissLast && std::find(libs.begin(), libs.end(), "faiss") != libs.end()) {
-            header();
-            for (int M : Ms) {
-                if (!faissMs.empty() && std::find(faissMs.begin(), faissMs.end(), M) == faissMs.end()) continue;
-                Engine e = faiss_engine();
-                run(e, d, M, threads, true, efs);
-            }
-        }
+        run_kind(P, d);
     }
     return 0;
 }

@@ -5,9 +5,13 @@
 #   only: its Debian build takes minutes per build on 2 cores), efConstruction 200, ef 10..400,
 #   int8 variants at M 16, and 3 interleaved rounds of plait / hnswlib builds at 1 and 2
 #   threads (wall and CPU time).  About 25-30 minutes on 2 cores.
+#   The query sweeps of all indexes of one M are interleaved (each ef: every index back to
+#   back) and repeated 3 times (--sweep-rounds R); rows give the best and the median round.
 #   1m: the 1M configuration (ann_bench --preset 1m): clustered 1,000,000 x 384-d, M 16,
-#   efConstruction 200, ef 10,40,100,200,400, plait / hnswlib / FAISS built on 2 threads,
-#   FAISS last.  About an hour on 2 shared cores, most of it the FAISS build.
+#   efConstruction 200, ef 10,40,100,200,400, plait / hnswlib / plait int8 built on 2 threads
+#   and swept interleaved, then 1-thread builds of plait and hnswlib, then FAISS (progress on
+#   stderr) and a second interleaved sweep with it.  About 2 hours of CPU before FAISS, whose
+#   build alone takes several more.  --cache DIR keeps the built indexes for a rerun.
 #   Quick look: bench/ann/run.sh build-vector --n 20000 --queries 200
 set -euo pipefail
 cd "$(dirname "$0")/../.."
