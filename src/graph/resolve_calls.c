@@ -13,8 +13,22 @@
  *                      and "(x: =f)" f's return type (inferred); "(x: ^Tr1+Tr2)" a type
  *                      parameter: the methods of its bounding traits (exact)
  *   "self.f.m"         methods of field f's declared type
+ *   "Tr::m(x: M)"      a path call whose first argument's type marker M is known: when Tr is
+ *                      outside the index (std's Display, Debug), m of the impl of a trait named
+ *                      Tr for that type (`Display::fmt(tt, f)` inside `TokenTree::Group(tt) =>`)
  *   "x.m", ".m"        any receiver whose type is not known: methods named m anywhere,
  *                      `ambiguous`, given up past 8 candidates
+ * Receiver markers, nested from the left (rust_extract.c writes them):
+ *   "T"  a type as written       "~T" a `T::f(..)` initialiser (inferred)
+ *   "=f" f's declared return type "@M.m" method m's declared return type on M's type
+ *   "^Tr1+Tr2" a type parameter's bounds
+ *   "?M" the payload of M's Option<T> / Result<T, _> (`x?`, `Some(x)`, `Ok(x)`; std's only)
+ *   "#i:M" element i of M's tuple type (`let (rest, x) = f()?`), through type aliases
+ *   "$f:M" field f's declared type on M's type (`self.inner.m()`, `x.f.m()`)
+ *   "%f:P" field f (a name or a position) of the struct or variant P a pattern names
+ *          (`TokenTree::Group(g)`, `S { f, .. }`): P outside the index leaves it unresolved
+ * Projections work on the written type, in the scope that wrote it (a field's in its struct's
+ * module, a return type in its function's), so `Group` in a variant of lib.rs is lib.rs's.
  * A unique answer by a path or a written-down receiver type is `exact`; one through an
  * initialiser's type `inferred`; one by name alone `ambiguous`.  A receiver whose type is
  * known but not in the index (std's Vec, a dependency's type) is left unresolved rather than
@@ -22,6 +36,9 @@
  */
 #include "graph/resolve_internal.h"
 
+#include "core/strbuf.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +109,48 @@ static void macro_call(resolver *r, const char *caller, const char *target, char
     free(path);
 }
 
+static const char *last_segment(const char *p)
+{
+    const char *s = p;
+    for (const char *q = p; *q; q++)
+        if (q[0] == ':' && q[1] == ':') s = q + 2;
+    return s;
+}
+
+/* Whether `method` is written in an impl of a trait whose name (last segment, no generic
+ * arguments) is `trait`, read from the impl's name: "impl fmt::Display for X" -> Display.
+ * Display's and Debug's `fmt` of one type share a path; only the trait tells them apart. */
+static int in_impl_of(resolver *r, const char *method, const char *trait)
+{
+    const node_info *mi = plait_strmap_get(&r->info, method);
+    const node_info *ii = mi && mi->parent ? plait_strmap_get(&r->info, mi->parent) : NULL;
+    const char *t = ii && !strncmp(ii->name, "impl ", 5) ? ii->name + 5 : NULL, *end = t ? strstr(t, " for ") : NULL;
+    if (!end) return 0;
+    const char *stop = t + strcspn(t, "<");
+    if (stop > end) stop = end;
+    const char *seg = t;
+    for (const char *q = t; q + 1 < stop; q++)
+        if (q[0] == ':' && q[1] == ':') seg = q + 2;
+    size_t n = strlen(trait);
+    return (size_t)(stop - seg) == n && !strncmp(seg, trait, n);
+}
+
+/* Method `name` of type key `ty` in its impl of trait `trait` (a path as written; only its
+ * last segment is compared, the trait being outside the index). */
+static int trait_impl_method(resolver *r, const char *ty, const char *trait, const char *name, char dst[PLAIT_KEY_LEN],
+                             const char **conf, const char *how)
+{
+    char *k = rv_join(ty, "\x1f", name);
+    const strvec *v = plait_strmap_get(&r->type_methods, k);
+    free(k);
+    strvec keep = {0};
+    for (size_t i = 0; v && i < v->len; i++)
+        if (in_impl_of(r, v->items[i], last_segment(trait))) PLAIT_VEC_PUSH(&keep, v->items[i]);
+    int hit = take(r, (const strvec *)&keep, dst, conf, how);
+    PLAIT_VEC_FREE(&keep);
+    return hit;
+}
+
 static void type_key(resolver *r, const char *caller, const char *written, const char *scope, char tk[PLAIT_KEY_LEN]);
 
 static void path_call(resolver *r, const char *caller, const char *target, const char *scope, char dst[PLAIT_KEY_LEN],
@@ -110,7 +169,10 @@ static void path_call(resolver *r, const char *caller, const char *target, const
         if (!dst[0]) { /* <Literal as Display>::fmt with std's trait: Literal's impl of it */
             char *self = xstrndup(target + 1, (size_t)(as - target - 1));
             type_key(r, caller, self, scope, tk);
-            if (tk[0]) take(r, lookup(&r->type_methods, tk, close + 3), dst, conf, "exact");
+            char *tr = xstrndup(as + 4, (size_t)(close - as - 4)), *lt = strchr(tr, '<');
+            if (lt) *lt = '\0';
+            if (tk[0]) trait_impl_method(r, tk, tr, close + 3, dst, conf, "exact");
+            free(tr);
             free(self);
         }
         return;
@@ -186,67 +248,279 @@ static void type_key(resolver *r, const char *caller, const char *written, const
     free(head);
 }
 
-/* The type a function returns, from its signature's `->`, as a key; "" if not known. */
-static void return_type(resolver *r, const char *fn, char tk[PLAIT_KEY_LEN])
+/* A type as written and where its names are looked up: the scope, and the item whose impl
+ * `Self` means there (the caller, or the function whose signature wrote it). */
+typedef struct {
+    char *text;                /* NULL: known, but nothing the index can say more about */
+    char *scope;
+    char *params;              /* " O " : the type parameters of the last alias followed */
+    char self[PLAIT_KEY_LEN];
+} wtype;
+
+/* Takes `text` over; copies scope and self (they may point into w). */
+static void wtype_set(wtype *w, char *text, const char *scope, const char *self)
 {
-    tk[0] = '\0';
+    char *sc = xstrdup(scope ? scope : "");
+    char sf[PLAIT_KEY_LEN];
+    snprintf(sf, sizeof sf, "%s", self ? self : "");
+    free(w->text);
+    free(w->scope);
+    w->text = text;
+    w->scope = sc;
+    memcpy(w->self, sf, sizeof sf);
+}
+
+static void wtype_free(wtype *w)
+{
+    free(w->text);
+    free(w->scope);
+    free(w->params);
+}
+
+/* The type a function returns, as its signature writes it (text NULL if none). */
+static void return_written(resolver *r, const char *fn, wtype *w)
+{
     const node_info *fi = plait_strmap_get(&r->info, fn);
     const char *arrow = fi && fi->sig ? strstr(fi->sig, ") -> ") : NULL;
     const char *scope = plait_strmap_get(&r->edge_scope, fn);
-    if (!arrow || !scope) return;
-    char *ret = xstrdup(arrow + 5), *w = strstr(ret, " where ");
-    if (w) *w = '\0';
-    type_key(r, fn, ret, scope, tk);
-    free(ret);
+    char *ret = arrow && scope ? xstrdup(arrow + 5) : NULL, *wh = ret ? strstr(ret, " where ") : NULL;
+    if (wh) *wh = '\0';
+    wtype_set(w, ret, scope, fn);
 }
 
-/* The type a receiver's written marker names, into tk ("" if it is not a type of the index):
- * "T" written down (exact), "~T" an initialiser guess (inferred), "=f" f's declared return
- * type, "@M.m" the declared return type of method m of the type marker M names (chains:
- * `let a = x.f(); let b = a.g();`).  Returns 0 when nothing at all is known (an unknown
- * function's result), so the caller falls back to the method's name. */
-static int marker_type(resolver *r, const char *caller, const char *written, const char *scope, char tk[PLAIT_KEY_LEN],
-                       const char **how, int depth)
+/* Skips references, lifetimes and `mut` before a written type. */
+static const char *skip_refs(const char *t)
 {
+    for (;;) {
+        while (*t == ' ' || *t == '&') t++;
+        if (*t == '\'') {
+            while (*t && *t != ' ') t++;
+        } else if (!strncmp(t, "mut ", 4)) {
+            t += 4;
+        } else {
+            return t;
+        }
+    }
+}
+
+/* Element i of the comma list that `open` ('<' or '(') starts, trimmed; NULL past its end. */
+static char *list_item(const char *open, int i)
+{
+    int depth = 0, at = 0;
+    const char *from = open + 1;
+    for (const char *p = open + 1; *p; p++) {
+        if (*p == '<' || *p == '(' || *p == '[') {
+            depth++;
+        } else if ((*p == '>' || *p == ')' || *p == ']') && depth) {
+            depth--;
+        } else if (*p == ',' || *p == '>' || *p == ')') {
+            if (at == i) {
+                while (*from == ' ') from++;
+                const char *to = p;
+                while (to > from && to[-1] == ' ') to--;
+                return to > from ? xstrndup(from, (size_t)(to - from)) : NULL;
+            }
+            if (*p != ',') return NULL;
+            at++;
+            from = p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* " O " from an alias's signature `type PResult<'a, O> = ...` (lifetimes left out). */
+static char *alias_params(const char *sig)
+{
+    const char *t = strstr(sig, "type "), *eq = strstr(sig, " = ");
+    const char *open = t ? strchr(t, '<') : NULL;
+    strbuf sb = {0};
+    strbuf_puts(&sb, " ");
+    for (int i = 0; open && open < eq; i++) {
+        char *p = list_item(open, i);
+        if (!p) break;
+        size_t n = strcspn(p, ":= ");
+        if (p[0] != '\'' && n) {
+            strbuf_add(&sb, p, n);
+            strbuf_putc(&sb, ' ');
+        }
+        free(p);
+    }
+    return strbuf_detach(&sb);
+}
+
+/* Whether a projection arrived at a parameter of the alias it went through (`O` of
+ * PResult<'a, O>): its meaning is the argument at the alias's use, which is not followed. */
+static int is_alias_param(const wtype *w)
+{
+    if (!w->text || !w->params) return 0;
+    char *head = type_head(w->text);
+    char probe[80];
+    snprintf(probe, sizeof probe, " %s ", head ? head : "");
+    int hit = !head || (strlen(head) < 64 && strstr(w->params, probe));
+    free(head);
+    return hit;
+}
+
+/* Follows type aliases from w (`type PResult<'a, O> = Result<(Cursor<'a>, O), Reject>`) to
+ * the type they stand for; the alias's own parameters are remembered, not substituted. */
+static void follow_aliases(resolver *r, wtype *w)
+{
+    for (int hop = 0; w->text && hop < 4; hop++) {
+        if (is_alias_param(w)) return; /* O of PResult<'a, O>: the argument is not followed */
+        char *head = type_head(w->text), ak[PLAIT_KEY_LEN] = "";
+        const char *tconf;
+        if (!head) return;
+        rv_type(r, head, w->scope, ak, &tconf);
+        free(head);
+        const node_info *ai = ak[0] ? plait_strmap_get(&r->info, ak) : NULL;
+        const char *eq = ai && !strcmp(ai->kind, "type_alias") && ai->sig ? strstr(ai->sig, " = ") : NULL;
+        const char *scope = eq ? plait_strmap_get(&r->edge_scope, ak) : NULL;
+        if (!scope) return;
+        free(w->params);
+        w->params = alias_params(ai->sig);
+        wtype_set(w, xstrdup(eq + 3), scope, w->self);
+    }
+}
+
+/* The payload of Option<T> / Result<T, E> (`x?`, `Some(x)`, `Ok(x)`): std's enums only, so a
+ * crate's own `Option` is not taken for std's. */
+static int unwrap_written(resolver *r, wtype *w)
+{
+    follow_aliases(r, w);
+    if (!w->text) return 1;
+    char *head = type_head(w->text);
+    if (!head) return 0;
+    const char *last = last_segment(head);
+    int std = !strcmp(last, "Option") || !strcmp(last, "Result");
+    char *abs = std ? rv_absolute(r, head, w->scope, 0, 0) : NULL;
+    if (abs && rv_lookup(r, abs, &r->types, 0) && strncmp(abs, "core::", 6) && strncmp(abs, "std::", 5))
+        std = 0; /* a type of the index that is not std's */
+    free(abs);
+    free(head);
+    const char *t = skip_refs(w->text), *open = t + strcspn(t, "<>(){}[],;= +");
+    if (!std || *open != '<') return 0;
+    wtype_set(w, list_item(open, 0), w->scope, w->self);
+    return w->text != NULL;
+}
+
+/* Element i of a tuple type. */
+static int tuple_written(resolver *r, wtype *w, int i)
+{
+    follow_aliases(r, w);
+    if (!w->text) return 1;
+    const char *t = skip_refs(w->text);
+    if (*t != '(') return 0;
+    wtype_set(w, list_item(t, i), w->scope, w->self);
+    return w->text != NULL;
+}
+
+/* Field f of the struct or variant key `owner`, as its declaration writes it. */
+static int field_written(resolver *r, const char *owner, const char *f, wtype *w)
+{
+    char *fk = rv_join(owner, "\x1f", f);
+    const char *fv = plait_strmap_get(&r->fields, fk), *sep = fv ? strchr(fv, '\x1f') : NULL;
+    free(fk);
+    if (!sep) return 0;
+    char *fscope = xstrndup(fv, (size_t)(sep - fv));
+    wtype_set(w, xstrdup(sep + 1), fscope, owner);
+    free(fscope);
+    free(w->params);
+    w->params = NULL;
+    return 1;
+}
+
+static int marker_written(resolver *r, const char *caller, const char *m, const char *scope, wtype *w,
+                          const char **how, int depth, int project);
+
+/* A marker's type as a key (into tk, "" when it is not a type of the index).  Returns 0 when
+ * nothing at all is known. */
+static int marker_key(resolver *r, const char *caller, const char *m, const char *scope, char tk[PLAIT_KEY_LEN],
+                      const char **how, int depth)
+{
+    wtype w = {0};
     tk[0] = '\0';
-    if (depth > 4) return 0;
-    if (written[0] == '@') {
-        const char *dot = strrchr(written, '.');
+    int known = marker_written(r, caller, m, scope, &w, how, depth, 0);
+    if (known && w.text) type_key(r, w.self, w.text, w.scope, tk);
+    wtype_free(&w);
+    return known;
+}
+
+/* "=f": f's declared return type.  For `T::f(..)` whose type is not known, a T (inferred),
+ * unless the result is projected (`T::f(..)?`): then the written type is what counts. */
+static int call_written(resolver *r, const char *caller, const char *path, const char *scope, wtype *w,
+                        const char **how, int project)
+{
+    char fk[PLAIT_KEY_LEN] = "", tk[PLAIT_KEY_LEN] = "";
+    const char *fconf;
+    path_call(r, caller, path, scope, fk, &fconf);
+    if (fk[0]) {
+        return_written(r, fk, w);
+        if (w->text && project) return 1;
+        if (w->text) type_key(r, w->self, w->text, w->scope, tk);
+        if (tk[0]) return 1;
+    }
+    const char *sep = NULL;
+    for (const char *q = path; *q; q++)
+        if (q[0] == ':' && q[1] == ':') sep = q;
+    const char *seg = sep ? sep : path;
+    while (seg > path && !(seg[-1] == ':' && seg[-2] == ':')) seg--;
+    if (!sep || !(*seg >= 'A' && *seg <= 'Z')) return fk[0] ? 1 : 0; /* a known fn's result: not std's */
+    wtype_set(w, xstrndup(path, (size_t)(sep - path)), scope, caller);
+    *how = "inferred";
+    return 1;
+}
+
+/* The type a receiver's marker names, as written (see the file head for the forms).  Returns
+ * 0 when nothing at all is known (an unknown function's result), so the caller falls back to
+ * the method's name; 1 with w->text NULL when the type is known but outside the index. */
+static int marker_written(resolver *r, const char *caller, const char *m, const char *scope, wtype *w,
+                          const char **how, int depth, int project)
+{
+    char tk[PLAIT_KEY_LEN] = "";
+    if (depth > 6) return 0;
+    if (m[0] == '?' || m[0] == '#') { /* the payload of an Option/Result, element i of a tuple */
+        int i = m[0] == '#' ? atoi(m + 1) : 0;
+        const char *inner = m[0] == '#' ? strchr(m, ':') : m;
+        if (!inner || !marker_written(r, caller, m[0] == '#' ? inner + 1 : m + 1, scope, w, how, depth + 1, 1))
+            return 0;
+        if (!w->text) return 1;
+        int ok = m[0] == '?' ? unwrap_written(r, w) : tuple_written(r, w, i);
+        return ok && !is_alias_param(w);
+    }
+    if (m[0] == '$' || m[0] == '%') { /* field f of M's type; field f of variant or struct P */
+        const char *colon = strchr(m, ':');
+        if (!colon) return 0;
+        char *f = xstrndup(m + 1, (size_t)(colon - m - 1));
+        int known;
+        if (m[0] == '$') {
+            known = marker_key(r, caller, colon + 1, scope, tk, how, depth + 1);
+        } else {
+            char *abs = rv_absolute(r, colon + 1, scope, 1, 0);
+            const strvec *v = abs ? rv_lookup(r, abs, &r->values, 0) : NULL;
+            if (v && v->len) memcpy(tk, v->items[0], PLAIT_KEY_LEN);
+            free(abs);
+            known = 1; /* a pattern names its type: one outside the index is not guessed */
+        }
+        int hit = known && tk[0] && field_written(r, tk, f, w);
+        free(f);
+        return hit ? 1 : known && !tk[0];
+    }
+    if (m[0] == '@') { /* method m's declared return type, on the type marker M names */
+        const char *dot = strrchr(m, '.');
         char mk[PLAIT_KEY_LEN] = "";
         const char *mconf = NULL;
         if (!dot) return 0;
-        char *inner = xstrndup(written + 1, (size_t)(dot - written - 1));
-        int known = marker_type(r, caller, inner, scope, tk, how, depth + 1);
+        char *inner = xstrndup(m + 1, (size_t)(dot - m - 1));
+        int known = marker_key(r, caller, inner, scope, tk, how, depth + 1);
         free(inner);
         if (!known || !tk[0]) return known;
-        if (method_of_type(r, tk, dot + 1, mk, &mconf, "exact") && !strcmp(mconf, "exact")) {
-            return_type(r, mk, tk);
-            return 1;
-        }
-        tk[0] = '\0';
-        return 0;
-    }
-    if (written[0] == '=') {
-        char fk[PLAIT_KEY_LEN] = "";
-        const char *fconf;
-        path_call(r, caller, written + 1, scope, fk, &fconf);
-        if (fk[0]) return_type(r, fk, tk);
-        if (tk[0]) return 1;
-        /* T::f(..) with f unknown or returning no known type: taken to make a T */
-        const char *sep = NULL;
-        for (const char *q = written + 1; *q; q++)
-            if (q[0] == ':' && q[1] == ':') sep = q;
-        const char *seg = sep ? sep : written + 1;
-        while (seg > written + 1 && !(seg[-1] == ':' && seg[-2] == ':')) seg--;
-        if (!sep || !(*seg >= 'A' && *seg <= 'Z')) return fk[0] ? 1 : 0; /* a known fn's result: not std's */
-        char *ty = xstrndup(written + 1, (size_t)(sep - written - 1));
-        type_key(r, caller, ty, scope, tk);
-        free(ty);
-        *how = "inferred";
+        if (!method_of_type(r, tk, dot + 1, mk, &mconf, "exact") || strcmp(mconf, "exact")) return 0;
+        return_written(r, mk, w);
         return 1;
     }
-    if (written[0] == '~') *how = "inferred", written++;
-    type_key(r, caller, written, scope, tk);
+    if (m[0] == '=') return call_written(r, caller, m + 1, scope, w, how, project);
+    if (m[0] == '~') *how = "inferred", m++;
+    wtype_set(w, xstrdup(m), scope, caller);
     return 1;
 }
 
@@ -270,10 +544,33 @@ static int typed_receiver(resolver *r, const char *caller, const char *written, 
         free(list);
         return hit;
     }
-    if (!marker_type(r, caller, written, scope, tk, &how, 0)) return 0;
+    if (!marker_key(r, caller, written, scope, tk, &how, 0)) return 0;
     if (!tk[0]) return 1;
     if (method_of_type(r, tk, name, dst, conf, how)) return 1;
     return 0; /* a type of the index without that method (Deref, blanket impls): by name */
+}
+
+/* "Tr::m(x: M)": a path call whose first argument's type is known.  When Tr is outside the
+ * index (std's Display), the call is to m of the impl of Tr for x's type. */
+static void typed_path_call(resolver *r, const char *caller, const char *target, const char *scope,
+                            char dst[PLAIT_KEY_LEN], const char **conf)
+{
+    const char *open = strchr(target, '('), *colon = strstr(target, ": "), *sep = NULL;
+    char *path = xstrndup(target, (size_t)(open - target));
+    path_call(r, caller, path, scope, dst, conf);
+    for (const char *q = path; *q; q++)
+        if (q[0] == ':' && q[1] == ':') sep = q;
+    if (!dst[0] && sep && colon && colon > open) {
+        char *trait = xstrndup(path, (size_t)(sep - path)), *m = xstrndup(colon + 2, strlen(colon + 2) - 1);
+        char tk[PLAIT_KEY_LEN] = "";
+        const char *tconf, *how = "exact";
+        rv_type(r, trait, scope, tk, &tconf); /* a trait or type of the index: path_call answered */
+        if (!tk[0] && marker_key(r, caller, m, scope, tk, &how, 0) && tk[0])
+            trait_impl_method(r, tk, trait, sep + 2, dst, conf, how);
+        free(trait);
+        free(m);
+    }
+    free(path);
 }
 
 void rv_call(resolver *r, const char *caller, const char *target, const char *scope, char dst[PLAIT_KEY_LEN],
@@ -284,6 +581,10 @@ void rv_call(resolver *r, const char *caller, const char *target, const char *sc
     size_t n = strlen(target);
     if (n > 1 && target[n - 1] == '!') {
         macro_call(r, caller, target, dst, conf);
+        return;
+    }
+    if (n > 1 && target[n - 1] == ')' && target[0] != '(' && target[0] != '<' && strchr(target, '(')) {
+        typed_path_call(r, caller, target, scope, dst, conf);
         return;
     }
     if (target[0] == '(') { /* "(x: Type).m": the receiver's type is known from its binding */
