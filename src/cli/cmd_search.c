@@ -25,9 +25,14 @@ static json_t *result_json(const char *query, const plait_search_result *r, int 
                               h->kind, "file", h->file, "line", (json_int_t)h->line, "score", h->score);
         if (explain) {
             json_t *ex = json_object();
-            if (h->lex_rank) json_object_set_new(ex, "lexical", json_pack("{s:i, s:f}", "rank", h->lex_rank, "bm25", h->lex_score));
+            if (h->lex_rank)
+                json_object_set_new(ex, "lexical", json_pack("{s:i, s:f, s:f}", "rank", h->lex_rank, "bm25", h->lex_score,
+                                                             "relative", h->lex_norm));
             if (h->sem_rank)
                 json_object_set_new(ex, "semantic", json_pack("{s:i, s:f}", "rank", h->sem_rank, "similarity", h->sem_score));
+            /* the similarity the fusion used: the node's own vector, or (none) the list's lowest */
+            if (r->mode == PLAIT_SEARCH_HYBRID && (h->has_dense || h->lex_rank))
+                json_object_set_new(ex, "dense", json_pack("{s:f, s:b}", "similarity", h->dense, "own_vector", h->has_dense));
             if (h->name_boost) json_object_set_new(ex, "name_boost", json_real(h->name_boost));
             json_object_set_new(o, "explain", ex);
         }
@@ -44,8 +49,10 @@ static void print_text(const plait_search_result *r, int explain)
         printf("%.4f %-10s %s  %s:%lld\n", h->score, h->kind, h->path, h->file, (long long)h->line);
         if (!explain) continue;
         printf("        ");
-        if (h->lex_rank) printf(" lexical #%d (bm25 %.3f)", h->lex_rank, h->lex_score);
+        if (h->lex_rank) printf(" lexical #%d (bm25 %.3f, %.3f of the best)", h->lex_rank, h->lex_score, h->lex_norm);
         if (h->sem_rank) printf(" semantic #%d (similarity %.3f)", h->sem_rank, h->sem_score);
+        if (r->mode == PLAIT_SEARCH_HYBRID && (h->has_dense || h->lex_rank))
+            printf(" dense %.3f%s", h->dense, h->has_dense ? "" : " (no vector: the list's lowest)");
         if (h->name_boost) printf(" name +%.3f", h->name_boost);
         putchar('\n');
     }

@@ -215,3 +215,36 @@ int plait_search_dense(plait_searcher *s, const float *qvec, const plait_search_
     free(labels);
     return rc;
 }
+
+void plait_search_rescore(plait_searcher *s, const float *qvec, cand_list *l)
+{
+    float *v = xmalloc(s->dims * sizeof *v);
+    sqlite3_stmt *q = NULL;
+    if (!s->ix && sqlite3_prepare_v2(s->db, "SELECT c.vec FROM vec_labels l JOIN node_vecs v ON v.key = l.key JOIN vec_cache c "
+                                            "ON c.model = v.model AND c.text_hash = v.text_hash WHERE l.label = ?1 AND v.model = ?2",
+                                     -1, &q, NULL) != SQLITE_OK) {
+        free(v);
+        return; /* no stored vectors to read: the candidates keep no dense score */
+    }
+    for (size_t i = 0; i < l->len; i++) {
+        cand *c = &l->items[i];
+        if (c->label < 0) continue;
+        int ok;
+        if (s->ix) {
+            ok = plait_vindex_get(s->ix, (uint64_t)c->label, v) == PLAIT_OK;
+        } else {
+            sqlite3_bind_int64(q, 1, c->label);
+            sqlite3_bind_text(q, 2, s->model, -1, SQLITE_STATIC);
+            ok = sqlite3_step(q) == SQLITE_ROW &&
+                 plait_vecs_decode(sqlite3_column_blob(q, 0), sqlite3_column_bytes(q, 0), s->dims, v) == PLAIT_OK;
+            sqlite3_reset(q);
+        }
+        if (!ok) continue;
+        double dot = 0;
+        for (uint32_t d = 0; d < s->dims; d++) dot += (double)v[d] * qvec[d];
+        c->dense = dot;
+        c->has_dense = 1;
+    }
+    sqlite3_finalize(q);
+    free(v);
+}

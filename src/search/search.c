@@ -15,16 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Hybrid fusion (docs/ARCHITECTURE.md, "Search"; chosen on the evaluation of
- * docs/bench-search.md, both corpora): weighted reciprocal rank fusion, score =
- * 1/(RRF_K_LEX + lexical rank) + SEM_WEIGHT/(RRF_K_SEM + semantic rank).  The lexical list's
- * smaller k keeps its top ranks apart; the dense list, a weaker signal on code, adds items
- * and breaks near-ties rather than reordering strong lexical hits. */
-#define RRF_K_LEX 20.0
-#define RRF_K_SEM 60.0
-#define SEM_WEIGHT 0.3
-#define BOOST_EXACT 0.05   /* name equals the query (or its last path component) exactly */
-#define BOOST_NOCASE 0.03  /* the same, ignoring case */
+/* Hybrid fusion (docs/ARCHITECTURE.md, "Search"; chosen on library/std's evaluation set of
+ * docs/bench-search.md and confirmed on syn's): the top RESCORE_DEPTH lexical candidates are
+ * scored by the exact inner product of their stored vector with the query's, and every
+ * candidate gets LEX_WEIGHT x bm25 / best bm25 + (1 - LEX_WEIGHT) x similarity.  The dense
+ * signal is weak as a retriever on code (half of BM25's MRR) but tells lexically plausible
+ * candidates apart well; the HNSW list adds items lexical missed, with their similarity
+ * alone.  A lexical candidate without a vector (impl blocks, use items) counts as the least
+ * similar candidate: no evidence, not a penalty below every other. */
+#define LEX_WEIGHT 0.3
+#define RESCORE_DEPTH 100
+#define BOOST_EXACT 1.0   /* name equals the query (or its last path component) exactly: first */
+#define BOOST_NOCASE 0.5  /* the same, ignoring case */
 
 static const char *const stop_words[] = {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "if", "in",
                                          "into", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to",
@@ -147,7 +149,7 @@ int plait_search_cand_push(cand_list *l, plait_strmap *seen, const char *key, co
     if (fresh) {
         plait_strmap_put(seen, group, NULL);
         plait_strmap_put(seen, site, NULL);
-        cand c = {xstrdup(key), group, score};
+        cand c = {xstrdup(key), group, score, -1, 0.0, 0};
         PLAIT_VEC_PUSH(l, c);
     } else {
         free(group);
@@ -214,10 +216,12 @@ static int lexical(plait_searcher *s, const char *query, const plait_search_filt
     /* unfiltered, rank inside FTS and join only the top rows; filtered, the join carries the
      * filter into the ranked set */
     int filtered = f && (f->kind || f->crate || f->path_glob);
-    const char *sql = filtered ? "SELECT n.key, bm25(nodes_fts, 10.0, 6.0, 2.0, 3.0, 1.0) AS s, n.path, n.kind, f.path, n.byte_start "
+    const char *sql = filtered ? "SELECT n.key, bm25(nodes_fts, 10.0, 6.0, 2.0, 3.0, 1.0) AS s, n.path, n.kind, f.path, n.byte_start, "
+                                 "(SELECT label FROM vec_labels WHERE key = n.key) "
                                  "FROM nodes_fts JOIN nodes n ON n.rowid = nodes_fts.rowid JOIN files f ON f.id = n.file_id "
                                  "WHERE nodes_fts MATCH ?1 AND " FILTER_SQL " ORDER BY s LIMIT ?5"
-                               : "SELECT n.key, x.s, n.path, n.kind, f.path, n.byte_start FROM (SELECT rowid, "
+                               : "SELECT n.key, x.s, n.path, n.kind, f.path, n.byte_start, (SELECT label FROM vec_labels WHERE key = n.key) "
+                                 "FROM (SELECT rowid, "
                                  "bm25(nodes_fts, 10.0, 6.0, 2.0, 3.0, 1.0) AS s FROM nodes_fts WHERE nodes_fts MATCH ?1 AND "
                                  "?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL ORDER BY s LIMIT ?5) x JOIN nodes n ON n.rowid = x.rowid "
                                  "JOIN files f ON f.id = n.file_id ORDER BY x.s";
@@ -232,9 +236,11 @@ static int lexical(plait_searcher *s, const char *query, const plait_search_filt
     plait_strmap seen;
     plait_strmap_init(&seen);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        plait_search_cand_push(out, &seen, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 2),
-                               (const char *)sqlite3_column_text(q, 3), (const char *)sqlite3_column_text(q, 4),
-                               sqlite3_column_int64(q, 5), sqlite3_column_double(q, 1));
+        if (plait_search_cand_push(out, &seen, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 2),
+                                   (const char *)sqlite3_column_text(q, 3), (const char *)sqlite3_column_text(q, 4),
+                                   sqlite3_column_int64(q, 5), sqlite3_column_double(q, 1)) &&
+            sqlite3_column_type(q, 6) == SQLITE_INTEGER)
+            out->items[out->len - 1].label = sqlite3_column_int64(q, 6);
     plait_strmap_free(&seen);
     sqlite3_finalize(q);
     free(match);
@@ -325,8 +331,8 @@ static void *embed_main(void *arg)
 
 typedef struct {
     char *key;
-    int lex_rank, sem_rank;
-    double lex_score, sem_score, boost, score;
+    int lex_rank, sem_rank, has_dense;
+    double lex_score, lex_norm, sem_score, dense, boost, score;
 } fused;
 
 static fused *fuse_get(plait_strmap *m, const char *group, const char *key)
@@ -340,10 +346,16 @@ static fused *fuse_get(plait_strmap *m, const char *group, const char *key)
     return f;
 }
 
+/* Best first; equal scores keep the lexical order, then the dense order (a lexical search
+ * alone is exactly BM25's order). */
 static int fused_cmp(const void *a, const void *b)
 {
     const fused *x = *(const fused *const *)a, *y = *(const fused *const *)b;
     if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    unsigned xl = (unsigned)x->lex_rank - 1, yl = (unsigned)y->lex_rank - 1; /* 0 (absent) sorts last */
+    if (xl != yl) return xl < yl ? -1 : 1;
+    unsigned xs = (unsigned)x->sem_rank - 1, ys = (unsigned)y->sem_rank - 1;
+    if (xs != ys) return xs < ys ? -1 : 1;
     return strcmp(x->key, y->key);
 }
 
@@ -356,36 +368,59 @@ static void cands_free(cand_list *l)
     PLAIT_VEC_FREE(l);
 }
 
-/* Weighted reciprocal rank fusion of the lists that ran, plus the name boost, over items
- * (path and kind: copies fold into the first seen); sorted best first.  A semantic search
- * alone keeps its own order (weight 1). */
-static fused **fuse(const cand_list *lex, const cand_list *sem, const cand_list *names, size_t *n, plait_strmap *m)
+/* The lexical list into the fused items: rank, bm25, bm25 relative to the best, and the
+ * candidate's dense similarity (or, without a vector, the lowest similarity of the list). */
+static void fuse_lexical(const cand_list *lex, plait_strmap *m)
 {
-    double wsem = lex->len ? SEM_WEIGHT : 1.0;
+    double top = lex->len && lex->items[0].score < 0 ? -lex->items[0].score : 1.0, floor = 1.0;
+    int any = 0;
+    for (size_t i = 0; i < lex->len; i++)
+        if (lex->items[i].has_dense && (!any++ || lex->items[i].dense < floor)) floor = lex->items[i].dense;
     for (size_t i = 0; i < lex->len; i++) {
         fused *f = fuse_get(m, lex->items[i].group, lex->items[i].key);
         if (f->lex_rank) continue;
         f->lex_rank = (int)i + 1;
         f->lex_score = lex->items[i].score;
-        f->score += 1.0 / (RRF_K_LEX + (double)f->lex_rank);
+        f->lex_norm = -lex->items[i].score / top;
+        if (lex->items[i].has_dense) {
+            f->dense = lex->items[i].dense;
+            f->has_dense = 1;
+        } else if (any) {
+            f->dense = floor;
+        }
     }
+}
+
+/* Fusion of the lists that ran, plus the name boost, over items (path and kind: copies fold
+ * into the first seen); sorted best first.  Each mode alone keeps its own order: lexical by
+ * bm25, semantic by similarity. */
+static fused **fuse(const cand_list *lex, const cand_list *sem, const cand_list *names, int hybrid, size_t *n,
+                    plait_strmap *m)
+{
+    fuse_lexical(lex, m);
     for (size_t i = 0; i < sem->len; i++) {
         fused *f = fuse_get(m, sem->items[i].group, sem->items[i].key);
         if (f->sem_rank) continue;
         f->sem_rank = (int)i + 1;
         f->sem_score = sem->items[i].score;
-        f->score += wsem / (RRF_K_SEM + (double)f->sem_rank);
+        if (!f->has_dense) { /* the HNSW's similarity: items lexical did not find */
+            f->dense = sem->items[i].score;
+            f->has_dense = 1;
+        }
     }
     for (size_t i = 0; i < names->len; i++) {
         fused *f = fuse_get(m, names->items[i].group, names->items[i].key);
-        if (f->boost) continue;
-        f->boost = names->items[i].score;
-        f->score += f->boost;
+        if (!f->boost) f->boost = names->items[i].score;
     }
+    double wl = hybrid ? LEX_WEIGHT : 1.0, wd = hybrid ? 1.0 - LEX_WEIGHT : 1.0;
     fused **all = xmalloc((m->len ? m->len : 1) * sizeof *all);
     size_t pos = 0, k = 0;
     void *v;
-    while (plait_strmap_next(m, &pos, NULL, &v)) all[k++] = v;
+    while (plait_strmap_next(m, &pos, NULL, &v)) {
+        fused *f = v;
+        f->score = wl * f->lex_norm + wd * f->dense + f->boost;
+        all[k++] = f;
+    }
     qsort(all, k, sizeof *all, fused_cmp);
     *n = k;
     return all;
@@ -420,6 +455,9 @@ static int hydrate(plait_searcher *s, fused **all, size_t n, size_t k, plait_sea
                 h->lex_score = all[i]->lex_score;
                 h->sem_rank = all[i]->sem_rank;
                 h->sem_score = all[i]->sem_score;
+                h->lex_norm = all[i]->lex_norm;
+                h->dense = all[i]->dense;
+                h->has_dense = all[i]->has_dense;
                 h->name_boost = all[i]->boost;
             }
             free(site);
@@ -439,6 +477,7 @@ int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mod
     if (mode != PLAIT_SEARCH_LEXICAL && !s->e) mode = PLAIT_SEARCH_LEXICAL;
     out->mode = mode;
     size_t depth = k * 5 > 50 ? k * 5 : 50;
+    size_t lex_depth = mode == PLAIT_SEARCH_HYBRID && depth < RESCORE_DEPTH ? RESCORE_DEPTH : depth;
     cand_list lex = {0}, sem = {0}, names = {0};
     embed_job job = {.s = s, .query = query};
     pthread_t th;
@@ -449,7 +488,7 @@ int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mod
         if (!threaded) embed_main(&job);
     }
     int rc = PLAIT_OK;
-    if (mode != PLAIT_SEARCH_SEMANTIC) rc = lexical(s, query, f, depth, &lex);
+    if (mode != PLAIT_SEARCH_SEMANTIC) rc = lexical(s, query, f, lex_depth, &lex);
     if (rc == PLAIT_OK && mode != PLAIT_SEARCH_SEMANTIC) rc = exact_names(s->db, query, f, &names);
     if (threaded) pthread_join(th, NULL);
     if (mode != PLAIT_SEARCH_LEXICAL) {
@@ -460,6 +499,7 @@ int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mod
             if (mode == PLAIT_SEARCH_SEMANTIC && rc == PLAIT_OK) rc = lexical(s, query, f, depth, &lex);
         } else if (rc == PLAIT_OK) {
             rc = plait_search_dense(s, job.vec, f, depth, &sem);
+            plait_search_rescore(s, job.vec, &lex);
         }
         free(job.vec);
     }
@@ -467,7 +507,7 @@ int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mod
         plait_strmap m;
         plait_strmap_init(&m);
         size_t n = 0;
-        fused **all = fuse(&lex, &sem, &names, &n, &m);
+        fused **all = fuse(&lex, &sem, &names, out->mode == PLAIT_SEARCH_HYBRID, &n, &m);
         rc = hydrate(s, all, n, k, out);
         for (size_t i = 0; i < n; i++) {
             free(all[i]->key);

@@ -1,6 +1,8 @@
 /*
  * search.h - `plait search`: lexical (FTS5 BM25), semantic (HNSW over node vectors) and
- * hybrid (reciprocal rank fusion of both plus an exact-name boost) retrieval of nodes.
+ * hybrid (BM25's candidates re-scored by their stored vectors' similarity to the query,
+ * fused with BM25 and joined by the HNSW's own hits, plus an exact-name boost) retrieval of
+ * nodes.
  *
  * Filters (kind, crate, file-path glob) are pushed into both searches: a WHERE clause on the
  * FTS query and an allow-predicate on the HNSW search, never a cut after the top k.  A file
@@ -38,11 +40,16 @@ int plait_searcher_has_vectors(const plait_searcher *s);
 typedef struct {
     char *key, *name, *path, *kind, *file;
     int64_t line;
-    double score;       /* fused score (higher is better) */
+    double score;       /* fused score (higher is better): hybrid 0.3 x lex_norm + 0.7 x dense
+                         * + name_boost; lexical lex_norm, semantic dense (+ boost) */
     int lex_rank;       /* 1-based rank in the BM25 list, 0 = absent */
     double lex_score;   /* bm25() as SQLite gives it (lower is better) */
     int sem_rank;       /* 1-based rank in the vector list, 0 = absent */
-    double sem_score;   /* inner product with the query */
+    double lex_norm;    /* bm25 relative to the best of the list (1 = the best), 0 = absent */
+    double sem_score;   /* inner product with the query, as the HNSW list gave it */
+    double dense;       /* the similarity fusion used: exact inner product of the node's stored
+                         * vector with the query's (or the list's lowest, the node having none) */
+    int has_dense;      /* 1 if the node's own vector gave `dense` */
     double name_boost;  /* exact-name boost added */
 } plait_search_hit;
 

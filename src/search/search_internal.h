@@ -12,6 +12,9 @@ typedef struct {
     char *key;    /* node key (owned) */
     char *group;  /* "path\x1fkind" (owned): copies of one item (cfg twins, impl copies) fold */
     double score; /* bm25, inner product or boost, per list */
+    int64_t label; /* the node's vector label, -1 if none (lexical list only) */
+    double dense;  /* lexical list: inner product of the node's vector with the query */
+    int has_dense; /* 1 if dense was computed (the node has a vector, the mode embeds) */
 } cand;
 typedef PLAIT_VEC(cand) cand_list;
 
@@ -36,6 +39,10 @@ int plait_search_filter_labels(sqlite3 *db, const plait_search_filter *f, uint64
 
 /* Nearest nodes to `qvec` (the query's vector), best first, at most `depth`. */
 int plait_search_dense(plait_searcher *s, const float *qvec, const plait_search_filter *f, size_t depth, cand_list *out);
+
+/* Sets dense/has_dense of each candidate of `l` that has a vector label: its inner product
+ * with the query vector (the stored vector, read from the HNSW or SQLite). */
+void plait_search_rescore(plait_searcher *s, const float *qvec, cand_list *l);
 
 /* Opens the embedder recorded in meta and the HNSW file; sets s->note on any shortfall. */
 void plait_search_open_dense(plait_searcher *s, const char *db_path);
