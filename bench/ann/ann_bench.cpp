@@ -346,6 +346,7 @@ static double median(std::vector<double> v)
 // recall is the same in every round (the searches are deterministic).
 static void sweep(std::vector<Built *> &bs, const Data &d, const std::vector<size_t> &efs, int rounds)
 {
+    if (bs.empty() || d.gt.empty()) return;
     size_t ne = efs.size();
     std::vector<std::vector<Measure>> got(bs.size() * ne);
     for (int r = 0; r < rounds; r++) {
@@ -418,6 +419,34 @@ static std::vector<std::string> split(const char *s)
     return v;
 }
 
+// The ground truth (and the scan's timing) from cache_dir when an earlier run of the same
+// data saved it there: at 1M the scan costs two minutes of CPU, which a rerun of the sweeps
+// after a search change need not pay.
+static void ground_truth_cached(Data &d, int threads, const std::string &cache_dir)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s/%s-n%zu-d%zu-q%zu.gt", cache_dir.c_str(), d.kind.c_str(), d.n, d.dim, d.nq);
+    if (!cache_dir.empty()) {
+        FILE *f = fopen(name, "rb");
+        d.gt.resize(d.nq * 10);
+        int ok = f && fread(&d.brute_ms, sizeof(double), 1, f) == 1 && fread(&d.brute_cpu_ms, sizeof(double), 1, f) == 1 &&
+                 fread(d.gt.data(), sizeof(int), d.gt.size(), f) == d.gt.size();
+        if (f) fclose(f);
+        if (ok) {
+            printf("# ground truth loaded from %s\n", name);
+            return;
+        }
+    }
+    ground_truth(d, threads);
+    FILE *f = cache_dir.empty() ? nullptr : fopen(name, "wb");
+    if (f) {
+        fwrite(&d.brute_ms, sizeof(double), 1, f);
+        fwrite(&d.brute_cpu_ms, sizeof(double), 1, f);
+        fwrite(d.gt.data(), sizeof(int), d.gt.size(), f);
+        fclose(f);
+    }
+}
+
 // What one run measures (the options of main()).
 struct Plan {
     size_t n = 100000, nq = 1000, dim = 384;
@@ -428,6 +457,7 @@ struct Plan {
     std::vector<size_t> efs = {10, 20, 40, 80, 120, 200, 400};
     bool single = false, int8 = false, int8rr = false, faissLast = false;
     int reps = 0, rounds = 3;
+    bool gt = true; // false: builds only (no ground truth, no sweeps)
     std::string cache_dir;
 };
 
@@ -572,6 +602,7 @@ int main(int argc, char **argv)
         else if (a == "--int8-only") int8 = true, int8rr = false; // plait int8 without int8+rerank
         else if (a == "--no-int8") int8 = int8rr = false;
         else if (a == "--no-single") single = false;
+        else if (a == "--no-gt") P.gt = false; // builds only: separate processes share the work
         else if (a == "--sweep-rounds") rounds = std::max(1, atoi(v)), i++; // interleaved query sweeps
         else if (a == "--cache") cache_dir = v, i++; // save built indexes here, load them next time
         else {
@@ -579,7 +610,7 @@ int main(int argc, char **argv)
                             "  [--data clustered,uniform] [--libs plait,hnswlib,faiss] [--M 16,32] [--faiss-M 16]\n"
                             "  [--ef 10,...] [--single] [--no-single] [--single-libs plait,hnswlib] [--int8]\n"
                             "  [--int8-only] [--no-int8] [--build-reps R] [--faiss-last] [--sweep-rounds R]\n"
-                            "  [--cache DIR]\n");
+                            "  [--cache DIR] [--no-gt]\n");
             return 2;
         }
     }
@@ -593,8 +624,8 @@ int main(int argc, char **argv)
         d.nq = nq;
         d.dim = dim;
         make_data(d, 2024);
-        ground_truth(d, threads);
-        printf("# %s: brute-force scan %.2f ms/query (%.0f QPS, recall 1.0); by thread CPU time %.2f ms (%.0f QPS_cpu)\n",
+        if (P.gt) ground_truth_cached(d, threads, cache_dir);
+        if (P.gt) printf("# %s: brute-force scan %.2f ms/query (%.0f QPS, recall 1.0); by thread CPU time %.2f ms (%.0f QPS_cpu)\n",
                kind.c_str(), d.brute_ms, 1000.0 / d.brute_ms, d.brute_cpu_ms, 1000.0 / d.brute_cpu_ms);
         run_kind(P, d);
     }
