@@ -10,10 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One slot: the hash sits beside the key so a probe touches one cache line and reads the
+ * key only when the hashes agree (the resolver does millions of lookups per run). */
 typedef struct {
-    char **keys;
-    void **vals;
-    uint64_t *hashes;
+    uint64_t hash;
+    char *key; /* NULL: empty slot */
+    void *val;
+} plait_strmap_slot;
+
+typedef struct {
+    plait_strmap_slot *slots;
     size_t cap, len;
 } plait_strmap;
 

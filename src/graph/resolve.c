@@ -16,6 +16,7 @@
 #include "plait/error.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,109 +41,6 @@ char *rv_join(const char *a, const char *sep, const char *b)
     memcpy(out + na, sep, ns);
     memcpy(out + na + ns, b, nb + 1);
     return out;
-}
-
-static int is_type_kind(const char *k)
-{
-    return !strcmp(k, "struct") || !strcmp(k, "enum") || !strcmp(k, "union") || !strcmp(k, "type_alias") ||
-           !strcmp(k, "trait") || !strcmp(k, "module") || !strcmp(k, "crate");
-}
-
-static int is_value_kind(const char *k)
-{
-    return !strcmp(k, "function") || !strcmp(k, "method") || !strcmp(k, "const") || !strcmp(k, "static") ||
-           !strcmp(k, "variant") || !strcmp(k, "struct");
-}
-
-static int load(resolver *r)
-{
-    sqlite3_stmt *q;
-    /* ORDER BY +key sorts in memory: walking the key index would visit the table at random */
-    const char *sql = "SELECT key, kind, path, name, scope, target, parent, crate, visibility, "
-                      "CASE WHEN kind IN ('field', 'function', 'method', 'type_alias') THEN signature END "
-                      "FROM nodes ORDER BY +key";
-    if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return plait_error_set(PLAIT_EDB, "loading names: %s", sqlite3_errmsg(r->db));
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        const char *key = col(q, 0), *kind = col(q, 1), *path = col(q, 2), *name = col(q, 3);
-        /* Edges do not store the scope their path was written in: a function's body looks
-         * names up from the function (its local items first), anything else from its scope. */
-        const char *esc = !strcmp(kind, "function") ? path : col(q, 4);
-        if (esc) plait_strmap_put(&r->edge_scope, key, xstrdup(esc));
-        if (!strcmp(kind, "field")) { /* "struct key\x1fname" -> "scope\x1ftype as written" */
-            const char *sig = col(q, 9), *parent = col(q, 6), *colon = sig ? strstr(sig, ": ") : NULL;
-            const char *ty = colon ? colon + 2 : sig;
-            if (ty && parent && col(q, 4)) {
-                if (!colon && !strncmp(ty, "pub", 3)) ty = strchr(ty, ' ') ? strchr(ty, ' ') + 1 : ty; /* pub T */
-                char *fk = rv_join(parent, "\x1f", name), *fv = rv_join(col(q, 4), "\x1f", ty);
-                free(plait_strmap_put(&r->fields, fk, fv));
-                free(fk);
-            }
-            continue;
-        }
-        if (!strcmp(kind, "use")) {
-            const char *scope = col(q, 4), *target = col(q, 5);
-            if (!scope || !target || !strcmp(name, "_")) continue;
-            int priv = !col(q, 8) || !strcmp(col(q, 8), "private");
-            if (!strcmp(name, "*")) { /* "+a::b" for `pub use a::b::*`, "-a::b" for a private glob */
-                size_t tn = strlen(target);
-                char *mod = tn > 3 && !strcmp(target + tn - 3, "::*") ? xstrndup(target, tn - 3) : xstrdup(target);
-                char *entry = rv_join(priv ? "-" : "+", "", mod);
-                rv_push(&r->globs, scope, entry);
-                free(entry);
-                free(mod);
-                continue;
-            }
-            if (strstr(path, "extern crate ") && !strstr(scope, "::")) { /* the crate's extern prelude */
-                char *ak = rv_join(scope, "\x1f", name);
-                free(plait_strmap_put(&r->crate_alias, ak, xstrdup(!strcmp(target, "self") ? scope : target)));
-                free(ak);
-            }
-            char *k = rv_join(scope, "\x1f", name);
-            free(plait_strmap_put(&r->uses, k, xstrdup(target))); /* cfg'd twins: last by key wins */
-            if (priv) plait_strmap_put(&r->private, k, (void *)1);
-            free(k);
-            continue;
-        }
-        if (!col(q, 8) || !strcmp(col(q, 8), "private")) plait_strmap_put(&r->private, key, (void *)1);
-        if (!strcmp(kind, "crate")) plait_strmap_put(&r->crates, name, (void *)1);
-        if (!strcmp(kind, "crate") || !strcmp(kind, "module")) plait_strmap_put(&r->modules, path, (void *)1);
-        if (is_type_kind(kind)) rv_push(&r->types, path, key);
-        if (is_value_kind(kind)) rv_push(&r->values, path, key);
-        if (!strcmp(kind, "macro")) rv_push(&r->macros, name, key);
-        if (!strcmp(kind, "method")) rv_push(&r->methods, name, key);
-        if (!strcmp(kind, "method") || !strcmp(kind, "function") || !strcmp(kind, "impl") || !strcmp(kind, "trait") ||
-            !strcmp(kind, "macro") || !strcmp(kind, "module") || !strcmp(kind, "crate") || !strcmp(kind, "type_alias")) {
-            node_info *ni = xcalloc(1, sizeof *ni);
-            ni->kind = xstrdup(kind);
-            ni->path = xstrdup(path);
-            ni->name = xstrdup(name);
-            ni->parent = col(q, 6) ? xstrdup(col(q, 6)) : NULL;
-            ni->target = col(q, 5) ? xstrdup(col(q, 5)) : NULL;
-            ni->crate = col(q, 7) ? xstrdup(col(q, 7)) : NULL;
-            /* return types (functions, methods) and alias targets are read from signatures */
-            if (col(q, 9) && (!strcmp(kind, "function") || !strcmp(kind, "method") || !strcmp(kind, "type_alias")))
-                ni->sig = xstrdup(col(q, 9));
-            plait_strmap_put(&r->info, key, ni);
-        }
-    }
-    sqlite3_finalize(q);
-    /* renamed dependencies, one "CRATE ALIAS REAL" line each (index/writer.c stores them) */
-    if (sqlite3_prepare_v2(r->db, "SELECT value FROM meta WHERE key = 'crate_aliases'", -1, &q, NULL) == SQLITE_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW && col(q, 0)) {
-            char *all = xstrdup(col(q, 0));
-            for (char *save = NULL, *line = strtok_r(all, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char krate[128], alias[128], real[128];
-                if (sscanf(line, "%127s %127s %127s", krate, alias, real) != 3) continue;
-                char *ak = rv_join(krate, "\x1f", alias);
-                free(plait_strmap_put(&r->crate_alias, ak, xstrdup(real)));
-                free(ak);
-            }
-            free(all);
-        }
-        sqlite3_finalize(q);
-    }
-    return PLAIT_OK;
 }
 
 static char *parent_of(const char *path)
@@ -174,6 +72,8 @@ static char *first_segment(resolver *r, const char *first, const char *scope, in
  * cycles are walked breadth first by glob_find, not by recursion). */
 typedef struct {
     plait_strmap lookup[2];  /* ns (types, values) -> abs -> const strvec* (or &none) */
+    plait_strmap globs;      /* module -> strvec* of the modules its globs name, "+path" / "-path" */
+    plait_strmap closure;    /* module -> strvec* of the modules its globs reach, breadth first */
     plait_strmap first;      /* "scope\x1fname\x1fflags" -> char* base (or &none) */
     int cutoff;              /* the depth limit was hit since the last reset */
 } rv_memo;
@@ -187,6 +87,15 @@ void rv_memo_begin(void)
     plait_strmap_init(&memo->lookup[0]);
     plait_strmap_init(&memo->lookup[1]);
     plait_strmap_init(&memo->first);
+    plait_strmap_init(&memo->globs);
+    plait_strmap_init(&memo->closure);
+}
+
+static void free_strvec(strvec *sv)
+{
+    for (size_t i = 0; sv && i < sv->len; i++) free(sv->items[i]);
+    if (sv) free(sv->items);
+    free(sv);
 }
 
 void rv_memo_end(void)
@@ -199,6 +108,12 @@ void rv_memo_end(void)
     plait_strmap_free(&memo->lookup[0]);
     plait_strmap_free(&memo->lookup[1]);
     plait_strmap_free(&memo->first);
+    pos = 0;
+    while (plait_strmap_next(&memo->globs, &pos, NULL, &v)) free_strvec(v);
+    plait_strmap_free(&memo->globs);
+    pos = 0;
+    while (plait_strmap_next(&memo->closure, &pos, NULL, &v)) free_strvec(v);
+    plait_strmap_free(&memo->closure);
     free(memo);
     memo = NULL;
 }
@@ -235,6 +150,30 @@ static char *glob_module(resolver *r, const char *written, const char *scope, in
     return mod;
 }
 
+/* The modules the glob imports of `mod` name, resolved ("+path" public, "-path" private),
+ * remembered per thread: a breadth-first walk visits the same modules for every name it
+ * looks for.  *owned says the caller must free the vector (no memo, or not rememberable). */
+static strvec *glob_targets(resolver *r, const char *mod, int depth, int *owned)
+{
+    strvec *hit = memo ? plait_strmap_get(&memo->globs, mod) : NULL;
+    *owned = 0;
+    if (hit) return hit;
+    const strvec *gl = plait_strmap_get(&r->globs, mod);
+    strvec *out = xcalloc(1, sizeof *out);
+    int saved = 0;
+    if (memo) memo_enter(&saved);
+    for (size_t i = 0; gl && i < gl->len; i++) {
+        char *next = glob_module(r, gl->items[i] + 1, mod, depth + 1);
+        if (!next) continue;
+        char sign[2] = {gl->items[i][0], 0};
+        PLAIT_VEC_PUSH(out, rv_join(sign, "", next));
+        free(next);
+    }
+    if (memo && memo_leave(saved)) plait_strmap_put(&memo->globs, mod, out);
+    else *owned = 1;
+    return out;
+}
+
 /* Whether something private to module `owner` can be seen from module `from`. */
 static int inside(const char *from, const char *owner)
 {
@@ -254,44 +193,59 @@ static int any_visible(resolver *r, const strvec *v, const char *owner, const ch
  * globs reach (glob cycles are common: x86 globs sse2 and sse2 globs x86), so the answer
  * does not depend on who asks.  A module's private items, imports and globs count only when
  * `start` is inside it.  ns: 1 types, 2 values, 3 both.  Returns the path it is found at. */
+/* The modules `start`'s globs reach, breadth first (start itself not included, at most 255),
+ * remembered per thread like glob_targets. */
+static strvec *glob_closure(resolver *r, const char *start, int depth, int *owned)
+{
+    strvec *hit = memo ? plait_strmap_get(&memo->closure, start) : NULL;
+    *owned = 0;
+    if (hit) return hit;
+    strvec *out = xcalloc(1, sizeof *out);
+    plait_strmap seen;
+    plait_strmap_init(&seen);
+    int saved = 0;
+    if (memo) memo_enter(&saved);
+    for (size_t qi = 0; qi == 0 || (qi <= out->len && qi < 256); qi++) {
+        const char *mod = qi ? out->items[qi - 1] : start;
+        if (!plait_strmap_get(&r->globs, mod)) continue;
+        int gowned;
+        strvec *gl = glob_targets(r, mod, depth, &gowned);
+        for (size_t i = 0; i < gl->len; i++) {
+            if (gl->items[i][0] == '-' && qi > 0 && !inside(start, mod)) continue;
+            const char *next = gl->items[i] + 1;
+            if (plait_strmap_get(&seen, next)) continue;
+            plait_strmap_put(&seen, next, (void *)1);
+            PLAIT_VEC_PUSH(out, xstrdup(next));
+        }
+        if (gowned) free_strvec(gl);
+    }
+    plait_strmap_free(&seen);
+    if (memo && memo_leave(saved)) plait_strmap_put(&memo->closure, start, out);
+    else *owned = 1;
+    return out;
+}
+
 static char *glob_find(resolver *r, const char *name, const char *start, int ns, int depth)
 {
     if (glob_guard || !plait_strmap_get(&r->globs, start)) return NULL;
-    PLAIT_VEC(char *) queue = {0};
-    plait_strmap seen;
-    plait_strmap_init(&seen);
+    int owned;
+    strvec *reach = glob_closure(r, start, depth, &owned);
     char *found = NULL;
-    PLAIT_VEC_PUSH(&queue, xstrdup(start));
-    for (size_t qi = 0; qi < queue.len && qi < 256 && !found; qi++) {
-        const char *mod = queue.items[qi];
-        if (qi > 0) { /* start's own names were asked before its globs */
-            char *cand = rv_join(mod, "::", name), *uk = rv_join(mod, "\x1f", name);
-            int ok = ((ns & 1) && any_visible(r, plait_strmap_get(&r->types, cand), mod, start)) ||
-                     ((ns & 2) && any_visible(r, plait_strmap_get(&r->values, cand), mod, start));
-            if (!ok && plait_strmap_get(&r->uses, uk) && (!plait_strmap_get(&r->private, uk) || inside(start, mod))) {
-                const strvec *w = (ns & 1) ? rv_lookup(r, cand, &r->types, depth + 1) : NULL;
-                if ((!w || !w->len) && (ns & 2)) w = rv_lookup(r, cand, &r->values, depth + 1);
-                ok = w && w->len;
-            }
-            free(uk);
-            if (ok) found = cand;
-            else free(cand);
+    for (size_t qi = 0; qi < reach->len && qi < 255 && !found; qi++) {
+        const char *mod = reach->items[qi];
+        char *cand = rv_join(mod, "::", name), *uk = rv_join(mod, "\x1f", name);
+        int ok = ((ns & 1) && any_visible(r, plait_strmap_get(&r->types, cand), mod, start)) ||
+                 ((ns & 2) && any_visible(r, plait_strmap_get(&r->values, cand), mod, start));
+        if (!ok && plait_strmap_get(&r->uses, uk) && (!plait_strmap_get(&r->private, uk) || inside(start, mod))) {
+            const strvec *w = (ns & 1) ? rv_lookup(r, cand, &r->types, depth + 1) : NULL;
+            if ((!w || !w->len) && (ns & 2)) w = rv_lookup(r, cand, &r->values, depth + 1);
+            ok = w && w->len;
         }
-        const strvec *gl = plait_strmap_get(&r->globs, mod);
-        for (size_t i = 0; gl && i < gl->len && !found; i++) {
-            if (gl->items[i][0] == '-' && qi > 0 && !inside(start, mod)) continue;
-            char *next = glob_module(r, gl->items[i] + 1, mod, depth + 1);
-            if (next && !plait_strmap_get(&seen, next)) {
-                plait_strmap_put(&seen, next, (void *)1);
-                PLAIT_VEC_PUSH(&queue, next);
-            } else {
-                free(next);
-            }
-        }
+        free(uk);
+        if (ok) found = cand;
+        else free(cand);
     }
-    for (size_t i = 0; i < queue.len; i++) free(queue.items[i]);
-    PLAIT_VEC_FREE(&queue);
-    plait_strmap_free(&seen);
+    if (owned) free_strvec(reach);
     return found;
 }
 
@@ -530,6 +484,20 @@ static void rv_import(resolver *r, const char *written, const char *scope, char 
     if (v->len > 1) *conf = "ambiguous";
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Candidates in key order: the maps iterate in hash order, and the first candidate is the
+ * one an edge keeps. */
+static void sort_vectors(plait_strmap *m)
+{
+    size_t pos = 0;
+    void *v;
+    while (plait_strmap_next(m, &pos, NULL, &v)) {
+        strvec *sv = v;
+        qsort(sv->items, sv->len, sizeof *sv->items, cmp_str);
+    }
+}
+
 void rv_index_methods(resolver *r)
 {
     size_t pos = 0;
@@ -550,6 +518,9 @@ void rv_index_methods(resolver *r)
         else if (par && !strcmp(par->kind, "trait")) mk = xasprintf("%s\x1f%s", ni->parent, ni->name), rv_push(&r->trait_methods, mk, k);
         free(mk);
     }
+    sort_vectors(&r->type_traits);
+    sort_vectors(&r->type_methods);
+    sort_vectors(&r->trait_methods);
 }
 
 /* One row of a pass: the edge as stored and, once computed, its answer. */
@@ -560,12 +531,6 @@ typedef struct {
     const char *conf;
     char *buf;              /* the strings above live here */
 } edge_row;
-
-typedef struct {
-    resolver *r;
-    edge_row *rows;
-    size_t from, to;
-} pass_slice;
 
 typedef PLAIT_VEC(edge_row) edge_rows;
 
@@ -578,16 +543,6 @@ static void answer(resolver *r, edge_row *e)
     if (!strcmp(e->kind, "calls")) rv_call(r, e->src, target, scope, e->dst, &e->conf);
     else if (!strcmp(e->kind, "imports")) rv_import(r, target, scope, e->dst, &e->conf);
     else rv_type(r, target, scope, e->dst, &e->conf);
-}
-
-/* The resolver's tables are read-only while a pass computes, so slices run in parallel. */
-static void *answer_slice(void *arg)
-{
-    pass_slice *sl = arg;
-    rv_memo_begin();
-    for (size_t i = sl->from; i < sl->to; i++) answer(sl->r, &sl->rows[i]);
-    rv_memo_end();
-    return NULL;
 }
 
 static int load_rows(resolver *r, const char *kinds_sql, edge_rows *rows)
@@ -613,63 +568,116 @@ static int load_rows(resolver *r, const char *kinds_sql, edge_rows *rows)
     return rc == SQLITE_DONE ? PLAIT_OK : plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
 }
 
-/* One pass over the edges of the given kinds: load them, compute each answer (on `threads`
- * threads), then write the rows whose answer changed. */
-static int pass(resolver *r, const char *kinds_sql, int threads, long *updated)
+/* A pass's rows are cut into chunks.  Worker threads answer chunks in any order; the caller's
+ * thread writes chunks in order as they are ready and answers chunks itself while the next
+ * one to write is not ready, so the database writes overlap the answering.  The resolver's
+ * tables are read-only while a pass runs. */
+enum { PASS_CHUNK = 2048 };
+
+typedef struct {
+    resolver *r;
+    edge_rows *rows;
+    size_t nchunks;
+    _Atomic size_t next;     /* the next chunk nobody answers yet */
+    _Atomic int *done;       /* chunk answered */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} pass_work;
+
+/* Answers one unclaimed chunk; 0 when none is left. */
+static int answer_next(pass_work *w)
 {
-    edge_rows rows = {0};
-    int rc = load_rows(r, kinds_sql, &rows);
+    size_t c = atomic_fetch_add(&w->next, 1);
+    if (c >= w->nchunks) return 0;
+    size_t to = (c + 1) * PASS_CHUNK < w->rows->len ? (c + 1) * PASS_CHUNK : w->rows->len;
+    for (size_t i = c * PASS_CHUNK; i < to; i++) answer(w->r, &w->rows->items[i]);
+    pthread_mutex_lock(&w->mu);
+    atomic_store(&w->done[c], 1);
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return 1;
+}
+
+static void *pass_worker(void *arg)
+{
+    pass_work *w = arg;
+    rv_memo_begin();
+    while (answer_next(w)) {}
+    rv_memo_end();
+    return NULL;
+}
+
+/* The caller's side: chunk c answered, by anyone (helping while it is not). */
+static void wait_chunk(pass_work *w, size_t c)
+{
+    while (!atomic_load(&w->done[c]))
+        if (!answer_next(w)) {
+            pthread_mutex_lock(&w->mu);
+            while (!atomic_load(&w->done[c])) pthread_cond_wait(&w->cv, &w->mu);
+            pthread_mutex_unlock(&w->mu);
+        }
+}
+
+static int write_row(resolver *r, sqlite3_stmt *u, edge_row *e, long *updated)
+{
+    if (e->dst[0] && !strcmp(e->kind, "impl_for")) free(plait_strmap_put(&r->impl_type, e->src, xstrdup(e->dst)));
+    if (e->dst[0] && !strcmp(e->kind, "implements")) free(plait_strmap_put(&r->impl_trait, e->src, xstrdup(e->dst)));
+    if (!strcmp(e->old ? e->old : "", e->dst) && !strcmp(e->oldc ? e->oldc : "", e->conf)) return PLAIT_OK;
+    sqlite3_bind_int64(u, 1, e->rowid);
+    if (e->dst[0]) sqlite3_bind_text(u, 2, e->dst, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(u, 2);
+    sqlite3_bind_text(u, 3, e->conf, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(u) == SQLITE_DONE ? PLAIT_OK : plait_error_set(PLAIT_EDB, "updating an edge: %s", sqlite3_errmsg(r->db));
+    sqlite3_reset(u);
+    (*updated)++;
+    return rc;
+}
+
+/* One pass over loaded rows: answer each (on `threads` threads, the caller's included) and
+ * write the rows whose answer changed. */
+static int pass(resolver *r, edge_rows *rows, int threads, long *updated)
+{
+    sqlite3_stmt *u = NULL;
+    if (sqlite3_prepare_v2(r->db, "UPDATE edges SET dst = ?2, confidence = ?3 WHERE rowid = ?1", -1, &u, NULL) != SQLITE_OK)
+        return plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+    pass_work w = {.r = r, .rows = rows, .nchunks = (rows->len + PASS_CHUNK - 1) / PASS_CHUNK};
+    atomic_init(&w.next, 0);
+    w.done = xcalloc(w.nchunks ? w.nchunks : 1, sizeof *w.done);
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
     if (threads < 1) threads = 1;
     if (threads > 8) threads = 8;
-    if (rows.len < 4096) threads = 1;
     pthread_t tid[8];
-    pass_slice sl[8];
     int started[8] = {0};
-    for (int t = 0; rc == PLAIT_OK && t < threads; t++) {
-        sl[t] = (pass_slice){r, rows.items, rows.len * (size_t)t / (size_t)threads, rows.len * (size_t)(t + 1) / (size_t)threads};
-        if (t > 0) started[t] = pthread_create(&tid[t], NULL, answer_slice, &sl[t]) == 0;
-        if (t > 0 && !started[t]) answer_slice(&sl[t]);
+    for (int t = 1; t < threads && w.nchunks > 1; t++) started[t] = pthread_create(&tid[t], NULL, pass_worker, &w) == 0;
+    int rc = PLAIT_OK;
+    rv_memo_begin();
+    for (size_t c = 0; c < w.nchunks; c++) {
+        wait_chunk(&w, c);
+        size_t to = (c + 1) * PASS_CHUNK < rows->len ? (c + 1) * PASS_CHUNK : rows->len;
+        for (size_t i = c * PASS_CHUNK; rc == PLAIT_OK && i < to; i++) rc = write_row(r, u, &rows->items[i], updated);
     }
-    if (rc == PLAIT_OK) answer_slice(&sl[0]);
+    rv_memo_end();
     for (int t = 1; t < threads; t++)
         if (started[t]) pthread_join(tid[t], NULL);
-
-    sqlite3_stmt *u = NULL;
-    if (rc == PLAIT_OK &&
-        sqlite3_prepare_v2(r->db, "UPDATE edges SET dst = ?2, confidence = ?3 WHERE rowid = ?1", -1, &u, NULL) != SQLITE_OK)
-        rc = plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
-    for (size_t i = 0; rc == PLAIT_OK && i < rows.len; i++) {
-        edge_row *e = &rows.items[i];
-        if (e->dst[0] && !strcmp(e->kind, "impl_for")) free(plait_strmap_put(&r->impl_type, e->src, xstrdup(e->dst)));
-        if (e->dst[0] && !strcmp(e->kind, "implements")) free(plait_strmap_put(&r->impl_trait, e->src, xstrdup(e->dst)));
-        if (!strcmp(e->old ? e->old : "", e->dst) && !strcmp(e->oldc ? e->oldc : "", e->conf)) continue;
-        sqlite3_bind_int64(u, 1, e->rowid);
-        if (e->dst[0]) sqlite3_bind_text(u, 2, e->dst, -1, SQLITE_STATIC);
-        else sqlite3_bind_null(u, 2);
-        sqlite3_bind_text(u, 3, e->conf, -1, SQLITE_STATIC);
-        if (sqlite3_step(u) != SQLITE_DONE) rc = plait_error_set(PLAIT_EDB, "updating an edge: %s", sqlite3_errmsg(r->db));
-        sqlite3_reset(u);
-        (*updated)++;
-    }
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
+    free((void *)w.done);
     sqlite3_finalize(u);
-    for (size_t i = 0; i < rows.len; i++) {
-        edge_row *e = &rows.items[i];
-        free(e->buf);
-    }
-    PLAIT_VEC_FREE(&rows);
     return rc;
+}
+
+static void free_rows(edge_rows *rows)
+{
+    for (size_t i = 0; i < rows->len; i++) free(rows->items[i].buf);
+    PLAIT_VEC_FREE(rows);
 }
 
 static void free_vec_map(plait_strmap *m)
 {
     size_t pos = 0;
     void *v;
-    while (plait_strmap_next(m, &pos, NULL, &v)) {
-        strvec *sv = v;
-        for (size_t i = 0; sv && i < sv->len; i++) free(sv->items[i]);
-        if (sv) free(sv->items);
-        free(sv);
-    }
+    while (plait_strmap_next(m, &pos, NULL, &v)) free_strvec(v);
     plait_strmap_free(m);
 }
 
@@ -687,13 +695,20 @@ int plait_graph_resolve(sqlite3 *db, int threads, long *updated)
     memset(&r, 0, sizeof r);
     r.db = db;
     *updated = 0;
-    int rc = load(&r);
+    edge_rows types = {0}, calls = {0};
+    /* the edge rows are read while the name tables are being built */
+    int rc = rv_load_begin(&r);
+    if (rc == PLAIT_OK) rc = load_rows(&r, "'impl_for','implements','imports','references_type'", &types);
+    if (rc == PLAIT_OK) rc = load_rows(&r, "'calls'", &calls);
+    rv_load_end(&r);
     /* types first: call sites need to know which impls belong to which type */
-    if (rc == PLAIT_OK) rc = pass(&r, "'impl_for','implements','imports','references_type'", threads, updated);
+    if (rc == PLAIT_OK) rc = pass(&r, &types, threads, updated);
+    free_rows(&types);
     if (rc == PLAIT_OK) {
         rv_index_methods(&r);
-        rc = pass(&r, "'calls'", threads, updated);
+        rc = pass(&r, &calls, threads, updated);
     }
+    free_rows(&calls);
     size_t pos = 0;
     void *v;
     while (plait_strmap_next(&r.info, &pos, NULL, &v)) {

@@ -6,12 +6,16 @@
 #include "core/strmap.h"
 #include "graph/graph.h"
 
+#include <pthread.h>
+
 typedef PLAIT_VEC(char *) strvec;
 
 typedef struct {
     char *kind, *path, *name, *parent, *target, *crate;
     char *sig;                 /* functions, methods, type aliases: the signature */
 } node_info;
+
+typedef struct rv_node_row rv_node_row; /* a node as read by resolve_load.c */
 
 typedef struct {
     sqlite3 *db;
@@ -33,6 +37,10 @@ typedef struct {
     plait_strmap crate_alias;  /* `extern crate x as y` at a crate root: "crate\x1fy" -> x */
     plait_strmap fields;       /* "struct key\x1fname" -> "scope\x1ftype as written" */
     plait_strmap private;      /* keys of private items, and "scope\x1fname" of private imports */
+    rv_node_row *rows;         /* while loading: the nodes, sorted by key */
+    size_t rows_len;
+    pthread_t builders[2];     /* while loading: the threads filling the tables */
+    int builders_started;      /* bit t: builders[t] runs */
 } resolver;
 
 /* a + sep + b, newly allocated (the resolver's keys are built millions of times) */
@@ -53,6 +61,11 @@ void rv_call(resolver *r, const char *caller, const char *target, const char *sc
  * thread answering rows calls begin before and end after. */
 void rv_memo_begin(void);
 void rv_memo_end(void);
+/* Starts filling the name tables from the nodes table (reads the rows, then builds on two
+ * threads and returns); rv_load_end waits for the tables.  The caller may use the database
+ * in between, not the tables. */
+int rv_load_begin(resolver *r);
+void rv_load_end(resolver *r);
 /* Fills type_methods, trait_methods and type_traits once impl_type is known. */
 void rv_index_methods(resolver *r);
 
