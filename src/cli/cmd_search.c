@@ -38,8 +38,8 @@ static json_t *result_json(const char *query, const plait_search_result *r, int 
         }
         json_array_append_new(arr, o);
     }
-    return json_pack("{s:s, s:o, s:f, s:f, s:s}", "query", query, "results", arr, "ms_total", r->ms_total, "ms_embed",
-                     r->ms_embed, "mode", mode_name(r->mode));
+    return json_pack("{s:s, s:o, s:f, s:f, s:f, s:f, s:s}", "query", query, "results", arr, "ms_total", r->ms_total,
+                     "ms_embed", r->ms_embed, "ms_cpu", r->ms_cpu, "ms_cpu_embed", r->ms_cpu_embed, "mode", mode_name(r->mode));
 }
 
 static void print_text(const plait_search_result *r, int explain)

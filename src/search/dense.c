@@ -193,10 +193,10 @@ int plait_search_dense(plait_searcher *s, const float *qvec, const plait_search_
         rc = exact_scan(s, qvec, filtered ? &ls : NULL, fetch, hits, &nh);
     }
     sqlite3_stmt *q = NULL;
-    if (rc == PLAIT_OK && sqlite3_prepare_v2(s->db, "SELECT l.key, n.path, n.kind, f.path, n.byte_start, n.name, n.signature, "
-                                                    "n.doc FROM vec_labels l JOIN nodes n ON n.key = l.key JOIN files f ON "
-                                                    "f.id = n.file_id WHERE l.label = ?1", -1, &q, NULL) != SQLITE_OK)
-        rc = plait_error_set(PLAIT_EDB, "vector labels: %s", sqlite3_errmsg(s->db));
+    if (rc == PLAIT_OK && !(q = plait_search_stmt(s, &s->label_row, "SELECT l.key, n.path, n.kind, f.path, n.byte_start, n.name, "
+                                                                      "n.signature, n.doc FROM vec_labels l JOIN nodes n ON n.key = "
+                                                                      "l.key JOIN files f ON f.id = n.file_id WHERE l.label = ?1")))
+        rc = PLAIT_EDB;
     plait_strmap seen;
     plait_strmap_init(&seen);
     for (size_t i = 0; rc == PLAIT_OK && i < nh && out->len < depth; i++) {
@@ -210,7 +210,6 @@ int plait_search_dense(plait_searcher *s, const float *qvec, const plait_search_
         sqlite3_reset(q);
     }
     plait_strmap_free(&seen);
-    sqlite3_finalize(q);
     free(hits);
     free(labels);
     return rc;

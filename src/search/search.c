@@ -10,6 +10,7 @@
 #include "plait/error.h"
 
 #include <pthread.h>
+#include <time.h>
 #include <utf8proc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,13 +203,58 @@ static char *prune_terms(plait_searcher *s, char *match)
     return out.len ? strbuf_detach(&out) : NULL;
 }
 
+sqlite3_stmt *plait_search_stmt(plait_searcher *s, sqlite3_stmt **slot, const char *sql)
+{
+    if (!*slot && sqlite3_prepare_v2(s->db, sql, -1, slot, NULL) != SQLITE_OK) {
+        plait_error_set(PLAIT_EDB, "search: %s", sqlite3_errmsg(s->db));
+        *slot = NULL;
+    }
+    return *slot;
+}
+
+/* BM25 candidates by plait's own scoring (bm25.c), best first: rows are read in score order
+ * and each is kept if it passes the filter and is not a copy of one kept, until `depth`. */
+static int lexical_own(plait_searcher *s, const char *match, const plait_search_filter *f, size_t depth, cand_list *out)
+{
+    sqlite3_stmt *q = plait_search_stmt(s, &s->lex_row, "SELECT n.key, n.path, n.kind, f.path, n.byte_start, (SELECT label "
+                                                        "FROM vec_labels WHERE key = n.key) FROM nodes n JOIN files f ON "
+                                                        "f.id = n.file_id WHERE n.rowid = ?1 AND " FILTER_SQL);
+    if (!q) return PLAIT_EDB;
+    int rc = plait_bm25_query(s->bm25, match);
+    if (rc) return rc;
+    bind_filter(q, f);
+    plait_strmap seen;
+    plait_strmap_init(&seen);
+    int64_t row;
+    double score;
+    while (out->len < depth && plait_bm25_next(s->bm25, &row, &score)) {
+        sqlite3_bind_int64(q, 1, row);
+        if (sqlite3_step(q) == SQLITE_ROW &&
+            plait_search_cand_push(out, &seen, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+                                   (const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 3),
+                                   sqlite3_column_int64(q, 4), score) &&
+            sqlite3_column_type(q, 5) == SQLITE_INTEGER)
+            out->items[out->len - 1].label = sqlite3_column_int64(q, 5);
+        sqlite3_reset(q);
+    }
+    sqlite3_clear_bindings(q);
+    plait_strmap_free(&seen);
+    return PLAIT_OK;
+}
+
 /* BM25 candidates, best first.  Column weights: name 10, its words 6, path words 2,
- * signature words 3, doc 1. */
+ * signature words 3, doc 1.  plait's own scoring when the connection's FTS5 allows it, else
+ * FTS5's bm25() in SQL (the same scores, slower). */
 static int lexical(plait_searcher *s, const char *query, const plait_search_filter *f, size_t depth, cand_list *out)
 {
     sqlite3 *db = s->db;
     char *all = plait_search_fts_query(query);
     if (!all) return PLAIT_OK;
+    if (s->bm25) {
+        int rc = lexical_own(s, all, f, depth, out);
+        free(all);
+        return rc;
+    }
     char *match = prune_terms(s, all);
     free(all);
     if (!match) return PLAIT_OK;
@@ -292,6 +338,7 @@ int plait_searcher_open(sqlite3 *db, const char *db_path, plait_searcher **out)
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM nodes_fts", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
         s->fts_total = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
+    s->bm25 = plait_bm25_open(db);
     plait_search_open_dense(s, db_path);
     *out = s;
     return PLAIT_OK;
@@ -300,6 +347,11 @@ int plait_searcher_open(sqlite3 *db, const char *db_path, plait_searcher **out)
 void plait_searcher_free(plait_searcher *s)
 {
     if (!s) return;
+    plait_search_worker_free(s->worker);
+    sqlite3_finalize(s->lex_row);
+    sqlite3_finalize(s->hit_row);
+    sqlite3_finalize(s->label_row);
+    plait_bm25_free(s->bm25);
     plait_vindex_free(s->ix);
     plait_embed_free(s->e);
     free(s->model);
@@ -309,24 +361,47 @@ void plait_searcher_free(plait_searcher *s)
 const char *plait_searcher_note(const plait_searcher *s) { return s->note; }
 int plait_searcher_has_vectors(const plait_searcher *s) { return s->e != NULL; }
 
-/* The query's embedding, made on its own thread while the lexical search runs. */
+/* CPU time of the calling thread, ms (on a shared machine, beside the wall clock). */
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A query's lexical part, BM25 candidates and the name lookup: run by the searcher's helper
+ * thread beside the query's embedding, or by the caller. */
 typedef struct {
     plait_searcher *s;
     const char *query;
-    float *vec;
+    const plait_search_filter *f;
+    size_t depth;
+    cand_list *lex, *names;
     int rc;
-    char err[256];
-    double ms;
-} embed_job;
+    char err[256]; /* the error is per thread: carried back to the caller */
+    double ms_cpu;
+} lex_job;
 
-static void *embed_main(void *arg)
+static void lex_task(void *arg)
 {
-    embed_job *j = arg;
-    uint64_t t = plait_now_ns();
-    j->rc = plait_embed_batch(j->s->e, &j->query, 1, j->vec);
+    lex_job *j = arg;
+    double c = thread_cpu_ms();
+    j->rc = lexical(j->s, j->query, j->f, j->depth, j->lex);
+    if (j->rc == PLAIT_OK) j->rc = exact_names(j->s->db, j->query, j->f, j->names);
     if (j->rc) snprintf(j->err, sizeof j->err, "%s", plait_error_last());
-    j->ms = (double)(plait_now_ns() - t) / 1e6;
-    return NULL;
+    j->ms_cpu = thread_cpu_ms() - c;
+}
+
+/* The query's vector; wall and CPU time into out.  On failure the searcher's note says so. */
+static int embed_query(plait_searcher *s, const char *query, float *vec, plait_search_result *out)
+{
+    uint64_t t = plait_now_ns();
+    double c = thread_cpu_ms();
+    int rc = plait_embed_batch(s->e, &query, 1, vec);
+    if (rc) snprintf(s->note, sizeof s->note, "embedding the query failed (%s): lexical search only", plait_error_last());
+    out->ms_embed = (double)(plait_now_ns() - t) / 1e6;
+    out->ms_cpu_embed = thread_cpu_ms() - c;
+    return rc;
 }
 
 typedef struct {
@@ -429,10 +504,9 @@ static fused **fuse(const cand_list *lex, const cand_list *sem, const cand_list 
 /* Fills the hits from the fused list: node details, copies of one file folded. */
 static int hydrate(plait_searcher *s, fused **all, size_t n, size_t k, plait_search_result *out)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db, "SELECT n.name, n.path, n.kind, f.path, n.line_start, n.byte_start FROM nodes n "
-                                  "JOIN files f ON f.id = n.file_id WHERE n.key = ?1", -1, &q, NULL) != SQLITE_OK)
-        return plait_error_set(PLAIT_EDB, "reading results: %s", sqlite3_errmsg(s->db));
+    sqlite3_stmt *q = plait_search_stmt(s, &s->hit_row, "SELECT n.name, n.path, n.kind, f.path, n.line_start, n.byte_start "
+                                                        "FROM nodes n JOIN files f ON f.id = n.file_id WHERE n.key = ?1");
+    if (!q) return PLAIT_EDB;
     out->hits = xcalloc(k ? k : 1, sizeof *out->hits);
     plait_strmap sites;
     plait_strmap_init(&sites);
@@ -465,8 +539,26 @@ static int hydrate(plait_searcher *s, fused **all, size_t n, size_t k, plait_sea
         sqlite3_reset(q);
     }
     plait_strmap_free(&sites);
-    sqlite3_finalize(q);
+    sqlite3_clear_bindings(q);
     return PLAIT_OK;
+}
+
+/* Fuses the lists and fills out's hits. */
+static int fuse_hits(plait_searcher *s, const cand_list *lex, const cand_list *sem, const cand_list *names, size_t k,
+                     plait_search_result *out)
+{
+    plait_strmap m;
+    plait_strmap_init(&m);
+    size_t n = 0;
+    fused **all = fuse(lex, sem, names, out->mode == PLAIT_SEARCH_HYBRID, &n, &m);
+    int rc = hydrate(s, all, n, k, out);
+    for (size_t i = 0; i < n; i++) {
+        free(all[i]->key);
+        free(all[i]);
+    }
+    free(all);
+    plait_strmap_free(&m);
+    return rc;
 }
 
 int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mode, const plait_search_filter *f, size_t k,
@@ -474,52 +566,37 @@ int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mod
 {
     memset(out, 0, sizeof *out);
     uint64_t t0 = plait_now_ns();
+    double c0 = thread_cpu_ms();
     if (mode != PLAIT_SEARCH_LEXICAL && !s->e) mode = PLAIT_SEARCH_LEXICAL;
     out->mode = mode;
     size_t depth = k * 5 > 50 ? k * 5 : 50;
-    size_t lex_depth = mode == PLAIT_SEARCH_HYBRID && depth < RESCORE_DEPTH ? RESCORE_DEPTH : depth;
     cand_list lex = {0}, sem = {0}, names = {0};
-    embed_job job = {.s = s, .query = query};
-    pthread_t th;
-    int threaded = 0;
-    if (mode != PLAIT_SEARCH_LEXICAL) {
-        job.vec = xmalloc(s->dims * sizeof *job.vec);
-        threaded = pthread_create(&th, NULL, embed_main, &job) == 0;
-        if (!threaded) embed_main(&job);
+    lex_job lj = {s, query, f, mode == PLAIT_SEARCH_HYBRID && depth < RESCORE_DEPTH ? RESCORE_DEPTH : depth, &lex, &names,
+                  PLAIT_OK, "", 0};
+    /* hybrid: the lexical part on the helper thread while this one embeds the query */
+    int overlap = mode == PLAIT_SEARCH_HYBRID && (s->worker || (s->worker = plait_search_worker_new()));
+    if (overlap) plait_search_worker_offer(s->worker, lex_task, &lj);
+    else if (mode != PLAIT_SEARCH_SEMANTIC) lex_task(&lj);
+    float *qvec = mode != PLAIT_SEARCH_LEXICAL ? xmalloc(s->dims * sizeof *qvec) : NULL;
+    int erc = qvec ? embed_query(s, query, qvec, out) : PLAIT_OK;
+    int on_helper = overlap && plait_search_worker_finish(s->worker);
+    int rc = lj.rc ? plait_error_set(lj.rc, "%s", lj.err) : PLAIT_OK;
+    if (qvec && rc == PLAIT_OK && erc) { /* the model failed on this query: the answer is lexical, and says so */
+        out->mode = PLAIT_SEARCH_LEXICAL;
+        if (mode == PLAIT_SEARCH_SEMANTIC) rc = lexical(s, query, f, depth, &lex);
+    } else if (qvec && rc == PLAIT_OK) {
+        /* hybrid: an item only the HNSW found scores by its similarity alone, below every
+         * item of the HNSW list above it, so only the first k can reach the top k */
+        rc = plait_search_dense(s, qvec, f, mode == PLAIT_SEARCH_HYBRID ? k : depth, &sem);
+        plait_search_rescore(s, qvec, &lex);
     }
-    int rc = PLAIT_OK;
-    if (mode != PLAIT_SEARCH_SEMANTIC) rc = lexical(s, query, f, lex_depth, &lex);
-    if (rc == PLAIT_OK && mode != PLAIT_SEARCH_SEMANTIC) rc = exact_names(s->db, query, f, &names);
-    if (threaded) pthread_join(th, NULL);
-    if (mode != PLAIT_SEARCH_LEXICAL) {
-        out->ms_embed = job.ms;
-        if (job.rc) { /* the model failed on this query: this answer is lexical, and says so */
-            snprintf(s->note, sizeof s->note, "embedding the query failed (%s): lexical search only", job.err);
-            out->mode = PLAIT_SEARCH_LEXICAL;
-            if (mode == PLAIT_SEARCH_SEMANTIC && rc == PLAIT_OK) rc = lexical(s, query, f, depth, &lex);
-        } else if (rc == PLAIT_OK) {
-            rc = plait_search_dense(s, job.vec, f, depth, &sem);
-            plait_search_rescore(s, job.vec, &lex);
-        }
-        free(job.vec);
-    }
-    if (rc == PLAIT_OK) {
-        plait_strmap m;
-        plait_strmap_init(&m);
-        size_t n = 0;
-        fused **all = fuse(&lex, &sem, &names, out->mode == PLAIT_SEARCH_HYBRID, &n, &m);
-        rc = hydrate(s, all, n, k, out);
-        for (size_t i = 0; i < n; i++) {
-            free(all[i]->key);
-            free(all[i]);
-        }
-        free(all);
-        plait_strmap_free(&m);
-    }
+    free(qvec);
+    if (rc == PLAIT_OK) rc = fuse_hits(s, &lex, &sem, &names, k, out);
     cands_free(&lex);
     cands_free(&sem);
     cands_free(&names);
     out->ms_total = (double)(plait_now_ns() - t0) / 1e6;
+    out->ms_cpu = thread_cpu_ms() - c0 + (on_helper ? lj.ms_cpu : 0); /* both threads' share */
     return rc;
 }
 

@@ -57,7 +57,9 @@ typedef struct {
     plait_search_hit *hits;
     size_t n;
     plait_search_mode mode; /* the mode that ran (semantic/hybrid fall back to lexical) */
-    double ms_total, ms_embed;
+    double ms_total, ms_embed; /* wall clock: the whole query, the query's embedding (which runs
+                                * on its own thread beside the lexical search) */
+    double ms_cpu, ms_cpu_embed; /* CPU time of the query's threads, and of the embedding alone */
 } plait_search_result;
 
 /* Runs one query.  out->hits (caller frees with plait_search_result_free) holds at most k

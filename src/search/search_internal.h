@@ -24,6 +24,27 @@ typedef PLAIT_VEC(cand) cand_list;
 int plait_search_cand_push(cand_list *l, plait_strmap *seen, const char *key, const char *path, const char *kind,
                            const char *file, long long byte, double score);
 
+/* plait's own BM25 over nodes_fts's postings (bm25.c): FTS5's bm25() with column weights
+ * name 10, words 6, path 2, signature 3, doc 1, term at a time. */
+typedef struct plait_bm25 plait_bm25;
+/* NULL if this SQLite's FTS5 lacks what it needs (the caller then ranks with bm25()). */
+plait_bm25 *plait_bm25_open(sqlite3 *db);
+void plait_bm25_free(plait_bm25 *b);
+/* Scores the rows matching any term of `match` (plait_search_fts_query's form), pruned as
+ * described in bm25.c; plait_bm25_next then gives them best first, 0 when there are no more. */
+int plait_bm25_query(plait_bm25 *b, const char *match);
+int plait_bm25_next(plait_bm25 *b, int64_t *rowid, double *score);
+
+/* A helper thread that may take one task at a time off the caller (worker.c). */
+typedef struct plait_search_worker plait_search_worker;
+plait_search_worker *plait_search_worker_new(void); /* NULL if no thread could start */
+void plait_search_worker_free(plait_search_worker *w);
+/* Offers fn(arg) to the helper; returns at once. */
+void plait_search_worker_offer(plait_search_worker *w, void (*fn)(void *), void *arg);
+/* Returns when the offered task has run: here, now, if the helper had not started it (0), or
+ * on the helper, waited for (1). */
+int plait_search_worker_finish(plait_search_worker *w);
+
 struct plait_searcher {
     sqlite3 *db;
     plait_embedder *e;  /* NULL: no semantic search */
@@ -31,8 +52,16 @@ struct plait_searcher {
     char *model;
     uint32_t dims;
     long long fts_total; /* FTS rows, for the share of rows a term matches */
+    plait_bm25 *bm25;    /* NULL: FTS5's bm25() ranks */
+    plait_search_worker *worker; /* runs a hybrid query's lexical part beside its embedding */
+    /* statements kept across the queries of a --batch (prepared on first use) */
+    sqlite3_stmt *lex_row, *hit_row, *label_row;
     char note[512];
 };
+
+/* *slot, prepared from `sql` on first use (reset and unbound after each use by the caller);
+ * NULL with the error set if it cannot be prepared. */
+sqlite3_stmt *plait_search_stmt(plait_searcher *s, sqlite3_stmt **slot, const char *sql);
 
 /* Labels of vectors whose node passes the filter, sorted (caller frees). */
 int plait_search_filter_labels(sqlite3 *db, const plait_search_filter *f, uint64_t **out, size_t *n);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "search/search.h"
+#include "search/search_internal.h"
 #include "search/text.h"
 #include "search/vecs.h"
 #include "store/store.h"
@@ -225,6 +227,71 @@ static void test_store_fts_sync(void **state)
     free(dir);
 }
 
+/* plait's own BM25 gives FTS5's bm25() scores and order where no query term repeats within
+ * a column, finds only matching rows, and a query's scores do not leak into the next. */
+static void test_bm25_own(void **state)
+{
+    (void)state;
+    char *dir = tmpdir(), *db = plait_path_join(dir, "index.db");
+    plait_store *s = NULL;
+    assert_int_equal(plait_store_open(db, 1, 0, &s), PLAIT_OK);
+    plait_node a[] = {node("k1", PLAIT_KIND_FUNCTION, "parse_token_stream", "c::parse_token_stream", "Reads tokens."),
+                      node("k2", PLAIT_KIND_STRUCT, "HTTPServer", "c::HTTPServer", "Serves pages."),
+                      node("k3", PLAIT_KIND_FUNCTION, "render_page", "c::render_page", "Parse a page template."),
+                      node("k4", PLAIT_KIND_ENUM, "Stream", "c::io::Stream", NULL)};
+    replace(s, "a.rs", a, 4);
+    sqlite3 *h = plait_store_db(s);
+    plait_bm25 *b = plait_bm25_open(h);
+    assert_non_null(b);
+    const char *match = "\"parse\" OR \"streams\" OR \"pages\"";
+    for (int round = 0; round < 2; round++) {
+        sqlite3_stmt *q;
+        assert_int_equal(sqlite3_prepare_v2(h, "SELECT rowid, bm25(nodes_fts, 10.0, 6.0, 2.0, 3.0, 1.0) AS s FROM nodes_fts "
+                                               "WHERE nodes_fts MATCH ?1 ORDER BY s, rowid", -1, &q, NULL), SQLITE_OK);
+        sqlite3_bind_text(q, 1, match, -1, SQLITE_STATIC);
+        assert_int_equal(plait_bm25_query(b, match), PLAIT_OK);
+        int64_t row;
+        double score;
+        int n = 0;
+        while (plait_bm25_next(b, &row, &score)) {
+            assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+            assert_int_equal(row, sqlite3_column_int64(q, 0));
+            assert_true(fabs(score - sqlite3_column_double(q, 1)) < 1e-9);
+            n++;
+        }
+        assert_int_equal(sqlite3_step(q), SQLITE_DONE); /* the same rows, no more */
+        assert_int_equal(n, 4);
+        sqlite3_finalize(q);
+        assert_int_equal(plait_bm25_query(b, "\"zzzunknown\""), PLAIT_OK);
+        assert_int_equal(plait_bm25_next(b, &row, &score), 0);
+    }
+    plait_bm25_free(b);
+    plait_store_close(s);
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(db);
+    free(dir);
+}
+
+static void bump(void *arg) { (*(int *)arg)++; }
+
+/* A task offered to the helper thread runs exactly once, on the helper or on the caller. */
+static void test_worker(void **state)
+{
+    (void)state;
+    plait_search_worker *w = plait_search_worker_new();
+    assert_non_null(w);
+    int n = 0;
+    for (int i = 0; i < 200; i++) {
+        plait_search_worker_offer(w, bump, &n);
+        if (i % 2) usleep(100); /* sometimes the helper gets there first */
+        plait_search_worker_finish(w);
+        assert_int_equal(n, i + 1);
+    }
+    plait_search_worker_free(w);
+}
+
 /* The HNSW file: generation in the header; a stale, damaged or missing file is refused. */
 static void test_vecs_file(void **state)
 {
@@ -272,7 +339,8 @@ int main(void)
     plait_hash_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_words),        cmocka_unit_test(test_text_build), cmocka_unit_test(test_fts_query), cmocka_unit_test(test_fts_query_tokens),
-        cmocka_unit_test(test_store_fts_sync), cmocka_unit_test(test_vecs_file),
+        cmocka_unit_test(test_store_fts_sync), cmocka_unit_test(test_vecs_file), cmocka_unit_test(test_bm25_own),
+        cmocka_unit_test(test_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
