@@ -136,7 +136,9 @@ q = [l for l in open('$work/std-eval/queries.txt') if l.strip()]
 random.Random(7).shuffle(q)
 sys.stdout.write(''.join(q[:$latq]))" > "$work/latency-queries.txt"
 log "latency: $(wc -l < "$work/latency-queries.txt") queries on $latdb"
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 search_modes "$latdb" "$work/latency-queries.txt" lat
+echo "$load_before $(cut -d' ' -f1 /proc/loadavg)" > "$res/lat-load.txt"
 python3 $here/score.py grep "$std" "$work/latency-queries.txt" 100 > "$res/lat-grep.json"
 
 python3 $here/summary.py "$res" "$work" > "$res/summary.txt"

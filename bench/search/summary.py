@@ -125,6 +125,7 @@ if fi is not None and ni is not None:
         p(f"  plait index --json: {json.dumps({k: full[k] for k in ('nodes', 'phases', 'embed') if k in full})}")
 
 lat = {}
+cpu_of = {}
 for mname in ("lexical", "semantic", "hybrid", "exact", "fts"):
     rows = rows_of(f"lat-{mname}.out")
     if rows:
@@ -132,10 +133,20 @@ for mname in ("lexical", "semantic", "hybrid", "exact", "fts"):
         wo = [float(r["ms_total"]) - float(r.get("ms_embed") or 0) for r in rows]
         lat[mname] = (len(rows), score.percentile(tot, 50), score.percentile(tot, 99),
                       score.percentile(wo, 50), score.percentile(wo, 99))
+        if all("ms_cpu" in r for r in rows):  # CPU time of the query's threads (plait search only)
+            cpu = [float(r["ms_cpu"]) for r in rows]
+            cwo = [float(r["ms_cpu"]) - float(r.get("ms_cpu_embed") or 0) for r in rows]
+            cpu_of[mname] = (score.percentile(cpu, 50), score.percentile(cpu, 99),
+                             score.percentile(cwo, 50), score.percentile(cwo, 99))
 gr = jload("lat-grep.json")
 if lat:
     n = next(iter(lat.values()))[0]
-    p(f"search latency on library/std ({n} queries, ms; measured inside the process per query):")
+    try:
+        l0, l1 = open(path("lat-load.txt")).read().split()[:2]
+        load = f"; load average {l0} before, {l1} after"
+    except (OSError, ValueError):
+        load = ""
+    p(f"search latency on library/std ({n} queries, ms; measured inside the process per query{load}):")
     p(f"  {'mode':<9} {'p50':>7} {'p99':>7}   {'without the query embedding':<28} anchor")
     anch = {"lexical": "fts", "semantic": "exact"}
     for mname in ("lexical", "semantic", "hybrid"):
@@ -150,6 +161,12 @@ if lat:
         if mname == "hybrid":
             note = f"target p50 < 10 ms incl. embedding: {'ok' if a < 10 else 'MISS'}"
         p(f"  {mname:<9} {a:>7.2f} {b:>7.2f}   p50 {c:>6.2f}  p99 {d:>6.2f}         {note}")
+    if cpu_of:
+        p("  CPU time of the query's threads (wall clock above is inflated by the load of a shared machine):")
+        for mname in ("lexical", "semantic", "hybrid"):
+            if mname in cpu_of:
+                a, b, c, d = cpu_of[mname]
+                p(f"  {mname:<9} cpu p50 {a:>6.2f} p99 {b:>6.2f}   without the query embedding p50 {c:>6.2f} p99 {d:>6.2f}")
     if gr:
         p(f"  anchor: grep -rliF of the query's longest word over library/std ({gr['n']} queries, process included): "
           f"p50 {gr['p50']:.1f} p99 {gr['p99']:.1f} ms")
