@@ -545,14 +545,16 @@ static void answer(resolver *r, edge_row *e)
     else rv_type(r, target, scope, e->dst, &e->conf);
 }
 
-static int load_rows(resolver *r, const char *kinds_sql, edge_rows *rows)
+/* Reads every edge the resolver answers in one scan of the table: type-like kinds into
+ * `types` (answered first), calls into `calls`. */
+static int load_rows(resolver *r, edge_rows *types, edge_rows *calls)
 {
     sqlite3_stmt *q = NULL;
-    char *sql = xasprintf("SELECT rowid, kind, src, target_path, scope, dst, confidence FROM edges WHERE kind IN (%s) "
-                          "ORDER BY rowid", kinds_sql);
-    int rc = sqlite3_prepare_v2(r->db, sql, -1, &q, NULL);
-    free(sql);
-    if (rc != SQLITE_OK) return plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+    const char *sql = "SELECT rowid, kind, src, target_path, scope, dst, confidence FROM edges "
+                      "WHERE kind IN ('calls','impl_for','implements','imports','references_type') ORDER BY rowid";
+    if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+    int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) { /* one allocation per row holds its six strings */
         size_t len[6], total = 0;
         for (int i = 0; i < 6; i++) total += (len[i] = col(q, i + 1) ? (size_t)sqlite3_column_bytes(q, i + 1) + 1 : 0);
@@ -562,7 +564,8 @@ static int load_rows(resolver *r, const char *kinds_sql, edge_rows *rows)
             at += len[i];
         }
         edge_row e = {sqlite3_column_int64(q, 0), f[0], f[1], f[2], f[3], f[4], f[5], {0}, "exact", buf};
-        PLAIT_VEC_PUSH(rows, e);
+        if (!strcmp(e.kind, "calls")) PLAIT_VEC_PUSH(calls, e);
+        else PLAIT_VEC_PUSH(types, e);
     }
     sqlite3_finalize(q);
     return rc == SQLITE_DONE ? PLAIT_OK : plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
@@ -698,8 +701,7 @@ int plait_graph_resolve(sqlite3 *db, int threads, long *updated)
     edge_rows types = {0}, calls = {0};
     /* the edge rows are read while the name tables are being built */
     int rc = rv_load_begin(&r);
-    if (rc == PLAIT_OK) rc = load_rows(&r, "'impl_for','implements','imports','references_type'", &types);
-    if (rc == PLAIT_OK) rc = load_rows(&r, "'calls'", &calls);
+    if (rc == PLAIT_OK) rc = load_rows(&r, &types, &calls);
     rv_load_end(&r);
     /* types first: call sites need to know which impls belong to which type */
     if (rc == PLAIT_OK) rc = pass(&r, &types, threads, updated);
