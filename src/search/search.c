@@ -567,6 +567,9 @@ int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mod
     memset(out, 0, sizeof *out);
     uint64_t t0 = plait_now_ns();
     double c0 = thread_cpu_ms();
+    /* one read transaction for the query's hundreds of statement steps: each would otherwise
+     * take and drop the file's locks and re-check its change counter */
+    int own_txn = sqlite3_get_autocommit(s->db) && sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
     if (mode != PLAIT_SEARCH_LEXICAL && !s->e) mode = PLAIT_SEARCH_LEXICAL;
     out->mode = mode;
     size_t depth = k * 5 > 50 ? k * 5 : 50;
@@ -595,6 +598,7 @@ int plait_search_run(plait_searcher *s, const char *query, plait_search_mode mod
     cands_free(&lex);
     cands_free(&sem);
     cands_free(&names);
+    if (own_txn) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     out->ms_total = (double)(plait_now_ns() - t0) / 1e6;
     out->ms_cpu = thread_cpu_ms() - c0 + (on_helper ? lj.ms_cpu : 0); /* both threads' share */
     return rc;
