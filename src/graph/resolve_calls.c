@@ -313,7 +313,7 @@ static char *list_item(const char *open, int i)
             depth++;
         } else if ((*p == '>' || *p == ')' || *p == ']') && depth) {
             depth--;
-        } else if (*p == ',' || *p == '>' || *p == ')') {
+        } else if (!depth && (*p == ',' || *p == '>' || *p == ')')) {
             if (at == i) {
                 while (*from == ' ') from++;
                 const char *to = p;
@@ -356,7 +356,7 @@ static int is_alias_param(const wtype *w)
     char *head = type_head(w->text);
     char probe[80];
     snprintf(probe, sizeof probe, " %s ", head ? head : "");
-    int hit = !head || (strlen(head) < 64 && strstr(w->params, probe));
+    int hit = head && strlen(head) < 64 && strstr(w->params, probe); /* a tuple has no head */
     free(head);
     return hit;
 }
@@ -512,11 +512,20 @@ static int marker_written(resolver *r, const char *caller, const char *m, const 
         if (!dot) return 0;
         char *inner = xstrndup(m + 1, (size_t)(dot - m - 1));
         int known = marker_key(r, caller, inner, scope, tk, how, depth + 1);
+        if (!known || !tk[0]) {
+            free(inner);
+            return known;
+        }
+        if (method_of_type(r, tk, dot + 1, mk, &mconf, "exact")) {
+            free(inner);
+            if (strcmp(mconf, "exact")) return 0;
+            return_written(r, mk, w);
+            return 1;
+        }
+        /* a derived or std Clone: `clone(&self) -> Self` whatever the impl */
+        known = !strcmp(dot + 1, "clone") && marker_written(r, caller, inner, scope, w, how, depth + 1, project);
         free(inner);
-        if (!known || !tk[0]) return known;
-        if (!method_of_type(r, tk, dot + 1, mk, &mconf, "exact") || strcmp(mconf, "exact")) return 0;
-        return_written(r, mk, w);
-        return 1;
+        return known;
     }
     if (m[0] == '=') return call_written(r, caller, m + 1, scope, w, how, project);
     if (m[0] == '~') *how = "inferred", m++;

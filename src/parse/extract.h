@@ -16,7 +16,7 @@
 
 /* Bumped whenever extraction (or the edges built from it) changes for the same bytes; an index made by
  * another version re-parses every file once. */
-#define PLAIT_EXTRACTOR_VERSION "7"
+#define PLAIT_EXTRACTOR_VERSION "8"
 #include "core/xalloc.h"
 
 typedef enum {

@@ -10,6 +10,7 @@
  * (ERROR) nodes are walked too, which keeps a syntax error local to where it is.
  */
 #include "parse/extract.h"
+#include "parse/rust_internal.h"
 #include "parse/rust_text.h"
 #include "core/strbuf.h"
 #include "core/strmap.h"
@@ -50,26 +51,7 @@ typedef struct {
     uint32_t start;         /* byte offset of the first attribute or doc comment */
 } pending;
 
-struct local { char *name, *type; }; /* a name bound to a type in a function body */
-
-typedef struct {
-    const char *src;
-    size_t len;
-    plait_extract *x;
-    int deep_reported;
-    TSParser *ts;      /* to parse macro arguments as expressions */
-    int macro_depth;
-    uint32_t macro_byte, macro_line; /* where the outermost macro being re-parsed starts */
-    PLAIT_VEC(char *) generics;      /* per item: the type parameters in scope inside it */
-    PLAIT_VEC(char *) bounds;        /* per item: their trait bounds (params and where clauses) */
-    PLAIT_VEC(struct local) locals;  /* typed bindings of the bodies being walked */
-    int no_refs;                     /* items only: no call sites, type references, locals */
-    int item_macro_depth;            /* nesting of item macros being re-parsed */
-} ctx;
-
 static void walk(ctx *c, TSNode container, const scope *s);
-static void bind_params(ctx *c, TSNode fn);
-static void unbind_locals(ctx *c, size_t mark);
 
 static char *text(ctx *c, TSNode n) { return xstrndup(c->src + ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n)); }
 static int is(TSNode n, const char *t) { return strcmp(ts_node_type(n), t) == 0; }
@@ -583,20 +565,6 @@ static void expand_use(ctx *c, const scope *s, TSNode decl, TSNode n, const char
 
 /* --- impls ---------------------------------------------------------------------------- */
 
-/* The path a type is written with, generics and references stripped: `&'a mut a::B<T>` -> `a::B`. */
-static char *type_base(ctx *c, TSNode t)
-{
-    for (int guard = 0; guard < 16 && !ts_node_is_null(t); guard++) {
-        if (is(t, "reference_type") || is(t, "pointer_type")) t = field(t, "type");
-        else if (is(t, "generic_type")) t = field(t, "type");
-        else break;
-    }
-    if (ts_node_is_null(t)) return xstrdup("_");
-    char *raw = text(c, t), *s = rt_strip_generics(raw);
-    free(raw);
-    return s;
-}
-
 static void do_impl(ctx *c, TSNode n, const scope *s, pending *p)
 {
     TSNode tn = field(n, "type"), trn = field(n, "trait");
@@ -610,13 +578,13 @@ static void do_impl(ctx *c, TSNode n, const scope *s, pending *p)
         uint32_t tb = ts_node_start_byte(trn);
         int neg = tb > 0 && c->src[tb - 1] == '!';
         readable = xasprintf("impl %s%s for %s", neg ? "!" : "", trc, tyc);
-        trait_path = type_base(c, trn);
+        trait_path = rx_type_base(c, trn);
         free(tr);
         free(trc);
     } else {
         readable = xasprintf("impl %s", tyc);
     }
-    char *base = type_base(c, tn);
+    char *base = rx_type_base(c, tn);
     int idx = add_item(c, s, PLAIT_KIND_IMPL, n, xstrdup(readable), join(s->path, readable), join(s->key, readable),
                        signature(c, n), p);
     plait_item *it = &c->x->items.items[idx];
@@ -681,9 +649,9 @@ static void do_item(ctx *c, TSNode n, const scope *s, pending *p)
         TSNode body = field(n, "body");
         if (!ts_node_is_null(body)) {
             size_t mark = c->locals.len;
-            bind_params(c, n);
+            if (!c->no_refs) rx_bind_params(c, n);
             walk_inside(c, body, s, idx, NULL, ASSOC_NONE, 1, NULL);
-            unbind_locals(c, mark);
+            rx_unbind(c, mark);
         }
     } else if (!strcmp(t, "struct_item") || !strcmp(t, "union_item")) {
         int idx = add_named(c, s, t[0] == 's' ? PLAIT_KIND_STRUCT : PLAIT_KIND_UNION, n, field(n, "name"), p);
@@ -793,75 +761,6 @@ static void add_call(ctx *c, int caller, plait_call_kind kind, char *target, cha
 }
 
 static void record_call(ctx *c, TSNode n, int caller);
-static char *type_base(ctx *c, TSNode t);
-static const char *local_type(ctx *c, const char *name);
-static char *call_marker(ctx *c, TSNode e, int depth);
-
-/* Receiver types for method calls: parameters, `let x: T`, `let x = T::new(..)` and
- * `let x = T { .. }` bind a name to a type for the rest of the function body. */
-static void bind_local(ctx *c, TSNode pattern, char *type)
-{
-    if (!ts_node_is_null(pattern) && is(pattern, "mut_pattern") && ts_node_named_child_count(pattern))
-        pattern = ts_node_named_child(pattern, ts_node_named_child_count(pattern) - 1);
-    if (ts_node_is_null(pattern) || !is(pattern, "identifier") || !type || !*type || type[0] == '_') {
-        free(type);
-        return;
-    }
-    struct local l = {xstrndup(c->src + ts_node_start_byte(pattern), ts_node_end_byte(pattern) - ts_node_start_byte(pattern)), type};
-    PLAIT_VEC_PUSH(&c->locals, l);
-}
-
-static void unbind_locals(ctx *c, size_t mark)
-{
-    while (c->locals.len > mark) {
-        c->locals.len--;
-        free(c->locals.items[c->locals.len].name);
-        free(c->locals.items[c->locals.len].type);
-    }
-}
-
-static void bind_params(ctx *c, TSNode fn)
-{
-    TSNode ps = field(fn, "parameters");
-    uint32_t cnt = ts_node_is_null(ps) ? 0 : ts_node_named_child_count(ps);
-    for (uint32_t i = 0; i < cnt; i++) {
-        TSNode p = ts_node_named_child(ps, i), t = field(p, "type");
-        if (is(p, "parameter") && !ts_node_is_null(t)) bind_local(c, field(p, "pattern"), type_base(c, t));
-    }
-}
-
-/* The type a `let` binds: its annotation, else a constructor-looking initialiser. */
-static void bind_let(ctx *c, TSNode let)
-{
-    TSNode t = field(let, "type"), v = field(let, "value"), pat = field(let, "pattern");
-    if (!ts_node_is_null(t)) {
-        bind_local(c, pat, type_base(c, t));
-    } else if (!ts_node_is_null(v) && is(v, "struct_expression")) { /* T { .. }: exactly a T */
-        TSNode nm = field(v, "name");
-        if (!ts_node_is_null(nm)) {
-            char *raw = text(c, nm);
-            bind_local(c, pat, rt_strip_generics(raw));
-            free(raw);
-        }
-    } else if (!ts_node_is_null(v) && is(v, "call_expression")) {
-        /* a call's result has the type its callee declares: "=path" for a function (for T::f
-         * the resolver falls back to T), "@T.m" for a method of a typed receiver */
-        char *marker = call_marker(c, v, 0);
-        if (marker) bind_local(c, pat, marker);
-    } else if (!ts_node_is_null(v) && is(v, "identifier")) { /* let y = x: x's type */
-        char *name = text(c, v);
-        const char *known = local_type(c, name);
-        if (known) bind_local(c, pat, xstrdup(known));
-        free(name);
-    }
-}
-
-static const char *local_type(ctx *c, const char *name)
-{
-    for (size_t i = c->locals.len; i-- > 0;)
-        if (!strcmp(c->locals.items[i].name, name)) return c->locals.items[i].type;
-    return NULL;
-}
 
 /* Collects the calls of a subtree parsed from macro arguments; `shift` maps its byte offsets
  * back into the file.  Subtrees with syntax errors are skipped: only what parses counts. */
@@ -944,45 +843,63 @@ static void calls_in_macro(ctx *c, TSNode n, int caller)
     free(text);
 }
 
-/* Call sites: `f()`, `a::b::f()`, `T::f()`, `<T as Tr>::f()`, `x.m()`, `name!(..)`.  Calls on
- * anything else (closures in variables, returned functions) have no name to resolve. */
-/* What is known of the type of a call expression used as a receiver (`a.b().c()`, `f().m()`),
- * as a marker the resolver reads (see bind_let); NULL if nothing. */
-static char *call_marker(ctx *c, TSNode e, int depth)
+/* How a receiver or argument reads in a call's written form: `a.b.c` as written, anything
+ * else "_" (the form must not hold ": " or parentheses). */
+static char *receiver_label(ctx *c, TSNode e)
 {
-    if (depth > 4 || ts_node_is_null(e) || !is(e, "call_expression")) return NULL;
-    TSNode f = field(e, "function");
-    if (!ts_node_is_null(f) && is(f, "generic_function")) f = field(f, "function");
-    if (ts_node_is_null(f)) return NULL;
-    if (is(f, "identifier") || is(f, "scoped_identifier")) {
-        char *raw = text(c, f), *callee = rt_strip_generics(raw), *out = NULL;
-        free(raw);
-        const char *last = rt_last_segment(callee);
-        if (*last >= 'a' && *last <= 'z') out = xasprintf("=%s", callee);
-        free(callee);
-        return out;
+    while (is(e, "reference_expression") && !ts_node_is_null(field(e, "value"))) e = field(e, "value");
+    uint32_t a = ts_node_start_byte(e), b = ts_node_end_byte(e);
+    if (b - a > 48) return xstrdup("_");
+    for (uint32_t i = a; i < b; i++) {
+        char ch = c->src[i];
+        if (!(ch == '.' || ch == '_' || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
+            return xstrdup("_");
     }
-    if (!is(f, "field_expression")) return NULL;
-    TSNode recv = field(f, "value"), m = field(f, "field");
-    if (ts_node_is_null(recv) || ts_node_is_null(m)) return NULL;
-    char *inner = NULL;
-    if (is(recv, "self")) {
-        inner = xstrdup("Self");
-    } else if (is(recv, "identifier")) {
-        char *rn = text(c, recv);
-        const char *t = local_type(c, rn);
-        inner = t && t[0] != '^' ? xstrdup(t) : NULL;
-        free(rn);
-    } else {
-        inner = call_marker(c, recv, depth + 1);
+    return text(c, e);
+}
+
+/* std's traits whose methods are called by path with the receiver first (`Display::fmt(x, f)`,
+ * `PartialEq::eq(a, b)`): which impl is called depends on that argument's type.  Other paths
+ * keep their written form (`Error::new(..)` is what `callees` shows when it stays unresolved). */
+static int receiver_first_trait(const char *name, size_t n)
+{
+    static const char *const traits[] = {
+        "Display", "Debug", "LowerHex", "UpperHex", "Octal", "Binary", "LowerExp", "UpperExp", "Pointer",
+        "Clone", "PartialEq", "Eq", "PartialOrd", "Ord", "Hash", "Iterator", "DoubleEndedIterator",
+        "ExactSizeIterator", "IntoIterator", "Extend", "AsRef", "AsMut", "Borrow", "BorrowMut", "Deref",
+        "DerefMut", "Drop", "ToString", "ToOwned", "Index", "IndexMut", "Add", "Sub", "Mul", "Div", "Rem",
+        "Neg", "Not", "BitAnd", "BitOr", "BitXor", "Shl", "Shr", "AddAssign", "SubAssign", "MulAssign",
+        "DivAssign", "RemAssign", "Write", "Read", "BufRead", "Seek", NULL};
+    for (int i = 0; traits[i]; i++)
+        if (strlen(traits[i]) == n && !strncmp(traits[i], name, n)) return 1;
+    return 0;
+}
+
+/* `Display::fmt(tt, f)` carries what is known of its first argument's type,
+ * "Display::fmt(tt: M)": the trait is outside the index (std not indexed), and the resolver
+ * takes the impl of it for that type. */
+static char *with_arg_marker(ctx *c, TSNode call, char *path, int caller)
+{
+    const char *last = rt_last_segment(path), *pen = last - 2;
+    if (last - path < 3 || !strncmp(path, "Self::", 6)) return path;
+    while (pen > path && !(pen[-1] == ':' && pen[-2] == ':')) pen--;
+    if (!receiver_first_trait(pen, (size_t)(last - 2 - pen))) return path;
+    TSNode args = field(call, "arguments"), a0 = {0};
+    for (uint32_t i = 0; !ts_node_is_null(args) && i < ts_node_named_child_count(args) && ts_node_is_null(a0); i++) {
+        TSNode ch = ts_node_named_child(args, i);
+        if (!is(ch, "line_comment") && !is(ch, "block_comment") && !is(ch, "attribute_item")) a0 = ch;
     }
-    if (!inner) return NULL;
-    char *mn = text(c, m), *out = xasprintf("@%s.%s", inner, mn);
-    free(mn);
-    free(inner);
+    char *m = ts_node_is_null(a0) ? NULL : rx_expr_marker(c, a0, c->generics.items[caller], 0);
+    if (!m) return path;
+    char *label = receiver_label(c, a0), *out = xasprintf("%s(%s: %s)", path, label, m);
+    free(label);
+    free(m);
+    free(path);
     return out;
 }
 
+/* Call sites: `f()`, `a::b::f()`, `T::f()`, `<T as Tr>::f()`, `x.m()`, `name!(..)`.  Calls on
+ * anything else (closures in variables, returned functions) have no name to resolve. */
 static void record_call(ctx *c, TSNode n, int caller)
 {
     const plait_item *it = &c->x->items.items[caller];
@@ -1007,22 +924,25 @@ static void record_call(ctx *c, TSNode n, int caller)
             raw = NULL;
         }
         free(raw);
+        if (path[0] != '<') path = with_arg_marker(c, n, path, caller);
         add_call(c, caller, PLAIT_CALL_PATH, path, NULL, n);
     } else if (is(f, "field_expression")) {
         TSNode name = field(f, "field"), recv = field(f, "value");
-        if (ts_node_is_null(name) || !is(name, "field_identifier")) return;
-        char *receiver = NULL;
-        if (!ts_node_is_null(recv) && (is(recv, "self") || is(recv, "identifier")))
-            receiver = xstrndup(c->src + ts_node_start_byte(recv), ts_node_end_byte(recv) - ts_node_start_byte(recv));
-        if (!ts_node_is_null(recv) && is(recv, "field_expression")) { /* self.field.m(): the field's declared type */
-            TSNode base = field(recv, "value"), fname = field(recv, "field");
-            if (!ts_node_is_null(base) && is(base, "self") && !ts_node_is_null(fname))
-                receiver = xasprintf("self.%.*s", (int)(ts_node_end_byte(fname) - ts_node_start_byte(fname)),
-                                     c->src + ts_node_start_byte(fname));
+        if (ts_node_is_null(name) || !is(name, "field_identifier") || ts_node_is_null(recv)) return;
+        char *receiver = NULL, *chained = NULL;
+        const char *rt = NULL;
+        TSNode base = is(recv, "field_expression") ? field(recv, "value") : (TSNode){0};
+        if (is(recv, "self") || is(recv, "identifier")) {
+            receiver = text(c, recv);
+            if (is(recv, "identifier")) rt = rx_local(c, receiver);
+        } else if (!ts_node_is_null(base) && is(base, "self")) { /* self.field.m(): the field's declared type */
+            TSNode fname = field(recv, "field");
+            receiver = xasprintf("self.%.*s", (int)(ts_node_end_byte(fname) - ts_node_start_byte(fname)),
+                                 c->src + ts_node_start_byte(fname));
+        } else if ((chained = rx_expr_marker(c, recv, c->generics.items[caller], 0))) { /* a.f.m(), f()?.m() */
+            receiver = receiver_label(c, recv);
+            rt = chained;
         }
-        char *chained = receiver ? NULL : call_marker(c, recv, 0);
-        if (chained) receiver = xstrdup("_");
-        const char *rt = chained ? chained : receiver && strncmp(receiver, "self", 4) ? local_type(c, receiver) : NULL;
         char pad[80];
         snprintf(pad, sizeof pad, " %s ", rt ? rt : "");
         char *bound = NULL;
@@ -1088,6 +1008,12 @@ static void walk(ctx *c, TSNode container, const scope *s)
     scope inner = *s;
     inner.depth = s->depth + 1;
     pending p = {0};
+    /* names bound in a body end with the node that binds them (a block, an arm, a loop); a
+     * let chain's conditions bind for the `if` around them */
+    int bodies = s->in_body && s->parent >= 0 && !c->no_refs;
+    size_t mark = c->locals.len;
+    char *scrutinee = c->scrutinee;
+    TSNode scrutinee_expr = c->scrutinee_expr;
     TSTreeCursor cur = ts_tree_cursor_new(container);
     if (ts_tree_cursor_goto_first_child(&cur)) {
         do {
@@ -1105,19 +1031,29 @@ static void walk(ctx *c, TSNode container, const scope *s)
             } else if (!s->in_body && is(ch, "macro_invocation")) {
                 items_in_macro(c, ch, s);
             } else if (s->in_body || ts_node_has_error(ch) || ts_node_is_error(ch)) {
-                if (s->in_body && s->parent >= 0 && !c->no_refs) {
+                if (bodies) {
+                    rx_before_child(c, container, ch, mark, s->generics);
                     record_call(c, ch, s->parent);
                     if (is(ch, "let_declaration") || is(ch, "type_cast_expression"))
                         collect_types(c, field(ch, "type"), s->parent, s->generics, 0);
-                    if (is(ch, "let_declaration")) bind_let(c, ch);
                 }
                 if (ts_node_child_count(ch) > 0) walk(c, ch, &inner);
+                if (bodies) { /* a let's names start after its initialiser */
+                    if (is(ch, "let_declaration")) rx_bind_let(c, ch, s->generics);
+                    rx_after_child(c, container, ch, s->generics);
+                }
             }
             pending_reset(&p);
         } while (ts_tree_cursor_goto_next_sibling(&cur));
     }
     ts_tree_cursor_delete(&cur);
     pending_free(&p);
+    if (c->scrutinee != scrutinee) { /* this node was a match: its arms are done */
+        free(c->scrutinee);
+        c->scrutinee = scrutinee;
+        c->scrutinee_expr = scrutinee_expr;
+    }
+    if (bodies && !is(container, "let_chain")) rx_unbind(c, mark);
 }
 
 /* --- entry points ------------------------------------------------------------------------ */
@@ -1189,7 +1125,7 @@ int plait_rust_extract(plait_rust_parser *p, const char *src, size_t len, plait_
     if (len > UINT32_MAX) return plait_error_set(PLAIT_EINVALID, "file too large for the parser (%zu bytes)", len);
     TSTree *tree = ts_parser_parse_string(p->ts, NULL, src, (uint32_t)len);
     if (!tree) return plait_error_set(PLAIT_ERR, "tree-sitter failed to parse");
-    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}, {0}, {0}, p->no_refs, 0};
+    ctx c = {src, len, out, 0, p->ts, 0, 0, 0, {0}, {0}, {0}, p->no_refs, 0, NULL, (TSNode){{0}, 0, 0}};
     scope root = {.parent = -1, .path = "", .key = "", .module = "", .inline_dir = "", .inline_parent = -1, .generics = " ",
                   .bounds = " "};
     TSNode rn = ts_tree_root_node(tree);
@@ -1200,7 +1136,7 @@ int plait_rust_extract(plait_rust_parser *p, const char *src, size_t len, plait_
     PLAIT_VEC_FREE(&c.generics);
     for (size_t i = 0; i < c.bounds.len; i++) free(c.bounds.items[i]);
     PLAIT_VEC_FREE(&c.bounds);
-    unbind_locals(&c, 0);
+    rx_unbind(&c, 0);
     PLAIT_VEC_FREE(&c.locals);
     uint32_t lines = 0;
     for (size_t i = 0; i < len; i++) lines += src[i] == '\n';

@@ -177,6 +177,34 @@ static void test_receiver_markers(void **state)
     plait_extract_free(&x);
 }
 
+/* Receivers typed by patterns and projections (extractor 8): match arms, if let / else,
+ * tuples after `?`, field chains, std traits called by path, names that end with their block. */
+static void test_pattern_markers(void **state)
+{
+    (void)state;
+    plait_extract x;
+    extract("fn f(t: Tok, o: Option<Word>, h: &Holder) {\n"
+            "    match t { Tok::Pair(_, m) => m.go(), Tok::S { w, .. } => w.go(), _ => 0 };\n"
+            "    m.go();\n"
+            "    if let Some(x) = o { x.go() } else { x.go() }\n"
+            "    let (a, b) = split()?;\n    a.go();\n"
+            "    h.w.go();\n    Display::fmt(&h.w, f);\n    Error::new(h);\n"
+            "    for h in v { h.go() }\n    v.map(|o| o.go());\n}\n", &x);
+    const char *want[][2] = {
+        {"go", "(m: %1:Tok::Pair)"}, {"go", "(w: %w:Tok::S)"}, {"go", "m"}, {"go", "(x: ?Option<Word>)"},
+        {"go", "x"}, {"split", NULL}, {"go", "(a: #0:?=split)"}, {"go", "(h.w: $w:&Holder)"},
+        {"Display::fmt(h.w: $w:&Holder)", NULL}, {"Error::new", NULL}, {"go", "h"},
+        {"map", "v"}, {"go", "o"},
+    };
+    assert_int_equal(x.calls.len, sizeof want / sizeof *want);
+    for (size_t i = 0; i < x.calls.len; i++) {
+        assert_string_equal(x.calls.items[i].target, want[i][0]);
+        if (want[i][1]) assert_string_equal(x.calls.items[i].receiver, want[i][1]);
+        else assert_null(x.calls.items[i].receiver);
+    }
+    plait_extract_free(&x);
+}
+
 static void test_text_helpers(void **state)
 {
     (void)state;
@@ -220,7 +248,8 @@ int main(void)
         cmocka_unit_test(test_items_and_paths), cmocka_unit_test(test_docs_attrs_visibility),
         cmocka_unit_test(test_use_trees_and_mods), cmocka_unit_test(test_syntax_errors_stay_local),
         cmocka_unit_test(test_calls_and_receiver_types),
-        cmocka_unit_test(test_receiver_markers), cmocka_unit_test(test_text_helpers),
+        cmocka_unit_test(test_receiver_markers), cmocka_unit_test(test_pattern_markers),
+        cmocka_unit_test(test_text_helpers),
         cmocka_unit_test(test_toml),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
