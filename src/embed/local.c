@@ -44,10 +44,14 @@ typedef struct {
     use_weights w;
     use_tokenizer *tok;
     unsigned threads;
+    /* One scratch kept between calls: a query's call would otherwise allocate, fault in and
+     * free ~1.2 MB of working memory each time.  Taken and returned with atomic exchanges, so
+     * concurrent calls stay safe (a call finding it taken makes its own). */
+    _Atomic(use_scratch *) spare;
 } use_local;
 
 typedef struct {
-    const use_local *m;
+    use_local *m;
     const char *const *texts;
     size_t n;
     float *out;
@@ -74,12 +78,17 @@ static void run_tokenize(batch_job *j)
 
 static void run_embed(batch_job *j)
 {
-    use_scratch s = {0};
+    use_scratch *s = atomic_exchange(&j->m->spare, NULL);
+    if (!s) s = xcalloc(1, sizeof *s);
     for (size_t c; (c = atomic_fetch_add(&j->next, 1)) < j->nchunks;) {
         size_t a = j->chunk_start[c], b = j->chunk_start[c + 1];
-        use_forward(&j->m->w, (const int32_t *const *)j->ids + a, j->lens + a, b - a, j->out + a * USE_HID, &s);
+        use_forward(&j->m->w, (const int32_t *const *)j->ids + a, j->lens + a, b - a, j->out + a * USE_HID, s);
     }
-    use_scratch_free(&s);
+    use_scratch *none = NULL;
+    if (!atomic_compare_exchange_strong(&j->m->spare, &none, s)) {
+        use_scratch_free(s);
+        free(s);
+    }
 }
 
 static void *worker(void *arg)
@@ -159,6 +168,11 @@ static void local_destroy(void *impl)
 {
     use_local *m = impl;
     if (!m) return;
+    use_scratch *s = atomic_exchange(&m->spare, NULL);
+    if (s) {
+        use_scratch_free(s);
+        free(s);
+    }
     use_weights_free(&m->w);
     use_tokenizer_free(m->tok);
     free(m);

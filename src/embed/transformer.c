@@ -14,7 +14,8 @@
  *  - FFN: LN, 512 -> 1536 ReLU -> 512, added to its input;
  *  - no final layer norm; mean over a sequence's tokens (divided by max(len, 1));
  *    tanh(pooled W + b); y * rsqrt(max(sum y^2, 1e-12)).
- * Matrices are row-major [in][out], so every projection is C = A W with OpenBLAS sgemm.
+ * Matrices are row-major [in][out], so every projection is C = A W: OpenBLAS sgemm for a chunk
+ * of many tokens (indexing), the packed small-M kernel of gemm.c for a few (a search query).
  */
 #include "embed/transformer.h"
 
@@ -57,18 +58,13 @@ static void scratch_reserve(use_scratch *s, size_t tokens, size_t nseq, int max_
     }
 }
 
-/* x[t] = 2 * E[id] + position signal. */
+/* x[t] = 2 * E[id] + position signal (tabulated at load, w->signal). */
 static void embed_tokens(const use_weights *w, const int32_t *const *ids, const size_t *lens, size_t nseq, float *x)
 {
-    const int half = USE_EMB / 2;
     for (size_t s = 0; s < nseq; s++) {
         for (size_t p = 0; p < lens[s]; p++, x += USE_EMB) {
-            const float *e = w->embeddings + (size_t)ids[s][p] * USE_EMB;
-            for (int i = 0; i < half; i++) {
-                float a = (float)p * w->inv_timescale[i];
-                x[i] = (e[i] + e[i]) + (float)sin((double)a);
-                x[half + i] = (e[half + i] + e[half + i]) + (float)cos((double)a);
-            }
+            const float *e = w->embeddings + (size_t)ids[s][p] * USE_EMB, *sig = w->signal + p * USE_EMB;
+            for (int i = 0; i < USE_EMB; i++) x[i] = (e[i] + e[i]) + sig[i];
         }
     }
 }
@@ -88,8 +84,15 @@ static void layer_norm(const float *in, float *out, size_t rows, int d, const fl
     }
 }
 
-/* C[rows][n] = bias (broadcast) or += bias, then C += A[rows][k] W[k][n]. */
-static void dense(const float *a, size_t rows, int k, const float *wt, const float *bias, int n, float *c, int accumulate)
+/* One weight matrix in both layouts: row-major [k][n] for sgemm, panels for the kernel. */
+typedef struct {
+    const float *w, *packed;
+} use_mat;
+
+/* C[rows][n] = bias (broadcast) or += bias, then C += A[rows][k] W[k][n].  Few rows (a query)
+ * go to the packed kernel, which does not repack W on every call as sgemm does. */
+static void dense(const use_weights *w, const float *a, size_t rows, int k, use_mat m, const float *bias, int n,
+                  float *c, int accumulate)
 {
     for (size_t r = 0; r < rows; r++) {
         float *row = c + r * (size_t)n;
@@ -98,8 +101,13 @@ static void dense(const float *a, size_t rows, int k, const float *wt, const flo
         else
             memcpy(row, bias, (size_t)n * sizeof(float));
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, n, k, 1.0f, a, k, wt, n, 1.0f, c, n);
+    if (rows <= w->small_m)
+        w->gemm(a, rows, k, m.packed, n, c);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, n, k, 1.0f, a, k, m.w, n, 1.0f, c, n);
 }
+
+#define MAT(L, f) ((use_mat){L->f##_w, L->f##_p})
 
 static void softmax_rows(float *s, int rows, int cols)
 {
@@ -130,24 +138,26 @@ static void attention(const use_layer *L, const float *qkv, int len, float *att,
 }
 
 /* One transformer layer: in[T][L->in] -> s->h[T][512] (in may be s->h for layer 1). */
-static void layer_forward(const use_layer *L, const float *in, const size_t *lens, size_t nseq, size_t T, float eps, use_scratch *s)
+static void layer_forward(const use_weights *w, const use_layer *L, const float *in, const size_t *lens, size_t nseq,
+                          size_t T, use_scratch *s)
 {
     const int d = L->in;
+    const float eps = w->ln_eps;
     layer_norm(in, s->ln, T, d, L->ln1_scale, L->ln1_bias, eps);
-    dense(s->ln, T, d, L->qkv_w, L->qkv_b, 3 * d, s->qkv, 0);
+    dense(w, s->ln, T, d, MAT(L, qkv), L->qkv_b, 3 * d, s->qkv, 0);
     size_t row = 0;
     for (size_t q = 0; q < nseq; q++) {
         if (lens[q]) attention(L, s->qkv + row * 3 * (size_t)d, (int)lens[q], s->att + row * (size_t)d, s->scores);
         row += lens[q];
     }
     if (L->adj_w) /* layer 0: residual projected to the wider stream */
-        dense(in, T, d, L->adj_w, L->adj_b, USE_HID, s->h, 0);
-    dense(s->att, T, d, L->out_w, L->out_b, USE_HID, s->h, 1);
+        dense(w, in, T, d, MAT(L, adj), L->adj_b, USE_HID, s->h, 0);
+    dense(w, s->att, T, d, MAT(L, out), L->out_b, USE_HID, s->h, 1);
     layer_norm(s->h, s->ln, T, USE_HID, L->ln2_scale, L->ln2_bias, eps);
-    dense(s->ln, T, USE_HID, L->ffn1_w, L->ffn1_b, USE_FFN, s->ffn, 0);
+    dense(w, s->ln, T, USE_HID, MAT(L, ffn1), L->ffn1_b, USE_FFN, s->ffn, 0);
     for (size_t i = 0; i < T * USE_FFN; i++)
         if (s->ffn[i] < 0) s->ffn[i] = 0;
-    dense(s->ffn, T, USE_FFN, L->ffn2_w, L->ffn2_b, USE_HID, s->h, 1);
+    dense(w, s->ffn, T, USE_FFN, MAT(L, ffn2), L->ffn2_b, USE_HID, s->h, 1);
 }
 
 static void pool_project(const use_weights *w, const size_t *lens, size_t nseq, float *out, use_scratch *s)
@@ -161,7 +171,7 @@ static void pool_project(const use_weights *w, const size_t *lens, size_t nseq, 
         float div = lens[q] > 1 ? (float)lens[q] : 1.0f;
         for (int i = 0; i < USE_HID; i++) p[i] /= div;
     }
-    dense(s->pooled, nseq, USE_HID, w->proj_w, w->proj_b, USE_HID, out, 0);
+    dense(w, s->pooled, nseq, USE_HID, (use_mat){w->proj_w, w->proj_p}, w->proj_b, USE_HID, out, 0);
     for (size_t q = 0; q < nseq; q++) {
         float *y = out + q * USE_HID;
         float sq = 0;
@@ -181,8 +191,8 @@ void use_forward(const use_weights *w, const int32_t *const *ids, const size_t *
     scratch_reserve(s, T, nseq, w->max_len);
     if (T > 0) {
         embed_tokens(w, ids, lens, nseq, s->x);
-        layer_forward(&w->layer[0], s->x, lens, nseq, T, w->ln_eps, s);
-        layer_forward(&w->layer[1], s->h, lens, nseq, T, w->ln_eps, s);
+        layer_forward(w, &w->layer[0], s->x, lens, nseq, T, s);
+        layer_forward(w, &w->layer[1], s->h, lens, nseq, T, s);
     }
     pool_project(w, lens, nseq, out, s);
 }

@@ -10,6 +10,7 @@
 #include "embed/weights.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,14 @@
 #define PRE "module_apply_default/Encoder_en/KonaTransformer/"
 #define STACK PRE "Encode/TransformerStack/"
 #define KERN "module/Encoder_en/KonaTransformer/Encode/"
+
+/* 64-byte aligned, so the kernel's panel loads never split a cache line. */
+static float *xaligned_floats(size_t n)
+{
+    size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes);
+    return p ? p : xmalloc(bytes); /* only on out-of-memory, where xmalloc reports and exits */
+}
 
 typedef struct {
     const char *name; /* borrowed from the jansson tree */
@@ -181,6 +190,48 @@ static int bind_all(const tensor_table *tt, use_weights *w)
     return PLAIT_OK;
 }
 
+/* Packs one matrix into the next free part of w->packed. */
+static const float *pack_next(const float *m, int k, int n, float **cursor)
+{
+    float *at = *cursor;
+    use_gemm_pack(m, k, n, at);
+    *cursor += (size_t)k * n;
+    return at;
+}
+
+/* The per-model tables every call would otherwise rebuild: the weight matrices packed for the
+ * small-M kernel (19.6 MB beside the 28 MB of shards; sgemm keeps reading the originals) and
+ * the position signal, computed with the same expression embed_tokens used per token so the
+ * values are the same bits. */
+static void derive_tables(use_weights *w)
+{
+    size_t total = (size_t)USE_HID * USE_HID;
+    for (int li = 0; li < 2; li++) {
+        const size_t in = (size_t)w->layer[li].in;
+        total += in * 3 * in + in * USE_HID + 2 * (size_t)USE_HID * USE_FFN + (li == 0 ? in * USE_HID : 0);
+    }
+    float *cur = w->packed = xaligned_floats(total);
+    for (int li = 0; li < 2; li++) {
+        use_layer *L = &w->layer[li];
+        L->qkv_p = pack_next(L->qkv_w, L->in, 3 * L->in, &cur);
+        L->out_p = pack_next(L->out_w, L->in, USE_HID, &cur);
+        L->adj_p = L->adj_w ? pack_next(L->adj_w, L->in, USE_HID, &cur) : NULL;
+        L->ffn1_p = pack_next(L->ffn1_w, USE_HID, USE_FFN, &cur);
+        L->ffn2_p = pack_next(L->ffn2_w, USE_FFN, USE_HID, &cur);
+    }
+    w->proj_p = pack_next(w->proj_w, USE_HID, USE_HID, &cur);
+    const int half = USE_EMB / 2;
+    w->signal = xmalloc((size_t)w->max_len * USE_EMB * sizeof(float));
+    for (int p = 0; p < w->max_len; p++)
+        for (int i = 0; i < half; i++) {
+            float a = (float)p * w->inv_timescale[i];
+            w->signal[(size_t)p * USE_EMB + i] = (float)sin((double)a);
+            w->signal[(size_t)p * USE_EMB + half + i] = (float)cos((double)a);
+        }
+    w->gemm = use_gemm_kernel(USE_GEMM_BEST);
+    w->small_m = use_gemm_default_small_m(USE_GEMM_BEST);
+}
+
 static int load_manifest(const char *dir, json_t *root, use_weights *w)
 {
     json_t *wm = json_object_get(root, "weightsManifest");
@@ -202,6 +253,7 @@ static int load_manifest(const char *dir, json_t *root, use_weights *w)
         w->nfloats = total;
         bytes = NULL;
         rc = bind_all(&tt, w);
+        if (rc == PLAIT_OK) derive_tables(w);
     }
     free(bytes);
     free(tt.t);
@@ -228,5 +280,7 @@ int use_weights_load(const char *dir, use_weights *w)
 void use_weights_free(use_weights *w)
 {
     free(w->data);
+    free(w->packed);
+    free(w->signal);
     memset(w, 0, sizeof *w);
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "embed/gemm.h"
+
 #define USE_VOCAB 8002    /* embedding rows (8000 pieces + 2 spare) */
 #define USE_EMB 256       /* token embedding width = layer 0 width */
 #define USE_HID 512       /* layer 1 width = output width */
@@ -30,6 +32,8 @@ typedef struct {
     const float *ffn1_w, *ffn1_b;       /* [512][1536], [1536] */
     const float *ffn2_w, *ffn2_b;       /* [1536][512], [512] */
     float q_scale;                      /* multiplies q before q.k (1/sqrt(head width)) */
+    /* The same five matrices packed for the small-M kernel (gemm.h), inside use_weights.packed. */
+    const float *qkv_p, *out_p, *adj_p, *ffn1_p, *ffn2_p;
 } use_layer;
 
 typedef struct {
@@ -43,9 +47,18 @@ typedef struct {
     float mask_bias;             /* added to attention logits of padding (unused when packed) */
     float l2_floor;              /* squared-norm floor of the final L2 normalisation */
     int max_len;                 /* tokens at positions >= max_len are dropped */
+    /* Derived once at load, so a call does no per-call set-up: */
+    float *packed;               /* every weight matrix again, in gemm.h's panel layout */
+    const float *proj_p;         /* proj_w packed */
+    float *signal;               /* [max_len][256] position signal, exactly as computed per token */
+    use_gemm_fn gemm;            /* small-M kernel (the best this CPU runs) */
+    size_t small_m;              /* products of at most this many rows use gemm, larger sgemm
+                                  * (use_gemm_default_small_m; tests and benchmarks change it) */
 } use_weights;
 
-/* Loads and verifies model.json and every shard it names from `dir`. */
+
+/* Loads and verifies model.json and every shard it names from `dir`, then packs the matrices
+ * and tabulates the position signal. */
 int use_weights_load(const char *dir, use_weights *w);
 void use_weights_free(use_weights *w);
 
