@@ -16,7 +16,7 @@
 
 /* Per-thread working memory; zero-initialise, grows on demand, release with _free. */
 typedef struct {
-    float *x, *h, *ln, *qkv, *att, *ffn, *scores, *pooled;
+    float *x, *h, *ln, *qkv, *att, *ffn, *scores, *pooled, *pooled_ffn;
     size_t tok_cap, seq_cap;
 } use_scratch;
 

@@ -77,6 +77,9 @@ static void expect_near(const float *want, const float *got, size_t n, float tol
 static void expect_close(const float *want, const float *got, size_t n, float tol, const char *what)
 {
     expect_near(want, got, n, tol, 0, what);
+    float worst = 0;
+    for (size_t i = 0; i < n; i++) worst = fmaxf(worst, fabsf(want[i] - got[i]));
+    print_message("%s: largest difference %.3g\n", what, worst);
 }
 
 /* One model matrix: C0 + A W by every kernel this CPU runs against sgemm, for row counts
@@ -172,14 +175,16 @@ static void check_paths(const int32_t *const *ids, const size_t *lens, size_t n,
 {
     float *ref = xmalloc(n * USE_HID * sizeof(float)), *got = xmalloc(n * USE_HID * sizeof(float));
     forward_with(ids, lens, n, 0, g_w.gemm, ref);
-    if (golden) expect_close(golden, ref, n * USE_HID, 1e-4f, what);
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s: sgemm against TF.js", what);
+    if (golden) expect_close(golden, ref, n * USE_HID, 1e-4f, msg);
     for (int kind = USE_GEMM_PORTABLE; kind <= USE_GEMM_AVX512; kind++) {
         use_gemm_fn f = use_gemm_kernel((use_gemm_kind)kind);
         if (!f) continue;
         forward_with(ids, lens, n, SIZE_MAX, f, got);
-        char msg[128];
         snprintf(msg, sizeof msg, "%s: %s against sgemm", what, use_gemm_name((use_gemm_kind)kind));
         expect_close(ref, got, n * USE_HID, 1e-5f, msg);
+        snprintf(msg, sizeof msg, "%s: %s against TF.js", what, use_gemm_name((use_gemm_kind)kind));
         if (golden) expect_close(golden, got, n * USE_HID, 1e-4f, msg);
     }
     free(ref);
