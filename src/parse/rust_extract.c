@@ -821,6 +821,9 @@ static void calls_in_macro(ctx *c, TSNode n, int caller)
             }
         }
     }
+    /* A call needs `(` and a macro `!`: most token trees (`assert!(x == y)`, `vec![0; n]`,
+     * format strings with plain arguments) have neither and are not parsed again. */
+    if (!memchr(c->src + a, '(', b - a) && !memchr(c->src + a, '!', b - a)) return;
     static const char pre[] = "fn __plait_macro_args() { (", post[] = "); }";
     size_t n_in = b - a, len = sizeof pre - 1 + n_in + sizeof post - 1;
     char *text = xmalloc(len + 1);
