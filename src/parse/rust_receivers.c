@@ -93,7 +93,8 @@ static int is_generic(const char *generics, const char *type)
 }
 
 /* A call's result (`a.b().c()`, `f().m()`): "=path" for a function (for T::f the resolver
- * falls back to T), "@M.m" for a method of a receiver whose marker is M. */
+ * falls back to T), "S" for a tuple struct's constructor, "@M.m" for a method of a receiver
+ * whose marker is M. */
 static char *call_marker(ctx *c, TSNode e, const char *generics, int depth)
 {
     TSNode f = rx_field(e, "function");
@@ -102,8 +103,12 @@ static char *call_marker(ctx *c, TSNode e, const char *generics, int depth)
     if (rx_is(f, "identifier") || rx_is(f, "scoped_identifier")) {
         char *raw = rx_text(c, f), *callee = rt_strip_generics(raw), *out = NULL;
         free(raw);
-        const char *last = rt_last_segment(callee);
-        if ((*last >= 'a' && *last <= 'z') || *last == '_') out = xasprintf("=%s", callee); /* not a tuple struct */
+        const char *last = rt_last_segment(callee), *pen = last > callee + 2 ? last - 2 : callee;
+        while (pen > callee && !(pen[-1] == ':' && pen[-2] == ':')) pen--;
+        /* a function's result; a tuple struct `S(..)` makes an S (exact); `Enum::Variant(..)`
+         * does not name its type where plait could read it */
+        if ((*last >= 'a' && *last <= 'z') || *last == '_') out = xasprintf("=%s", callee);
+        else if (!(last > callee && *pen >= 'A' && *pen <= 'Z')) out = xstrdup(callee);
         free(callee);
         return out;
     }
