@@ -305,6 +305,50 @@ void rx_bind_params(ctx *c, TSNode fn)
     }
 }
 
+/* An arm that yields no value: `return`, `continue`, `break`, `panic!(..)`, or a block that
+ * ends in one of them. */
+static int diverges(ctx *c, TSNode v, int depth)
+{
+    if (ts_node_is_null(v) || depth > 4) return 0;
+    if (rx_is(v, "return_expression") || rx_is(v, "continue_expression") || rx_is(v, "break_expression")) return 1;
+    if (rx_is(v, "expression_statement") && ts_node_named_child_count(v))
+        return diverges(c, ts_node_named_child(v, 0), depth + 1);
+    if (rx_is(v, "block") && ts_node_named_child_count(v))
+        return diverges(c, ts_node_named_child(v, ts_node_named_child_count(v) - 1), depth + 1);
+    if (!rx_is(v, "macro_invocation") || ts_node_is_null(rx_field(v, "macro"))) return 0;
+    char *raw = rx_text(c, rx_field(v, "macro"));
+    const char *m = rt_last_segment(raw);
+    int d = !strcmp(m, "panic") || !strcmp(m, "unreachable") || !strcmp(m, "todo") || !strcmp(m, "unimplemented");
+    free(raw);
+    return d;
+}
+
+/* `let x = match e { P(v) => v, _ => return }`: the marker that every arm yielding a value
+ * agrees on, each arm's value read with that arm's names bound; NULL if they differ. */
+static char *match_marker(ctx *c, TSNode m, const char *generics)
+{
+    TSNode scrut = rx_field(m, "value"), body = rx_field(m, "body");
+    char *sm = rx_expr_marker(c, scrut, generics, 0), *out = NULL;
+    int agree = 1;
+    for (uint32_t k = 0; agree && !ts_node_is_null(body) && k < ts_node_named_child_count(body); k++) {
+        TSNode arm = ts_node_named_child(body, k), val = rx_field(arm, "value");
+        if (!rx_is(arm, "match_arm") || diverges(c, val, 0)) continue;
+        size_t mark = c->locals.len;
+        bind_pattern(c, rx_field(arm, "pattern"), sm, scrut, generics, 0);
+        char *em = rx_expr_marker(c, val, generics, 0);
+        rx_unbind(c, mark);
+        agree = em && (!out || !strcmp(out, em));
+        if (!out) out = em;
+        else free(em);
+    }
+    free(sm);
+    if (!agree) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
 void rx_bind_let(ctx *c, TSNode let, const char *generics)
 {
     TSNode t = rx_field(let, "type"), v = rx_field(let, "value"), pat = rx_field(let, "pattern");
@@ -327,7 +371,9 @@ void rx_bind_let(ctx *c, TSNode let, const char *generics)
         bind(c, id, l && l->type[0] ? xstrdup(l->type) : NULL, l && l->full ? xstrdup(l->full) : NULL);
         return;
     }
-    char *m = ts_node_is_null(v) ? NULL : rx_expr_marker(c, v, generics, 0);
+    char *m = ts_node_is_null(v)                ? NULL
+              : rx_is(v, "match_expression") ? match_marker(c, v, generics)
+                                             : rx_expr_marker(c, v, generics, 0);
     bind_pattern(c, pat, m, v, generics, 0);
     free(m);
 }

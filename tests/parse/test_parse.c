@@ -178,7 +178,8 @@ static void test_receiver_markers(void **state)
 }
 
 /* Receivers typed by patterns and projections (extractor 8): match arms, if let / else,
- * tuples after `?`, field chains, std traits called by path, names that end with their block. */
+ * tuples after `?`, field chains, std traits called by path, names that end with their block,
+ * a tuple struct's constructor, a `let` bound to a match whose arms agree (or not). */
 static void test_pattern_markers(void **state)
 {
     (void)state;
@@ -189,12 +190,15 @@ static void test_pattern_markers(void **state)
             "    if let Some(x) = o { x.go() } else { x.go() }\n"
             "    let (a, b) = split()?;\n    a.go();\n"
             "    h.w.go();\n    Display::fmt(&h.w, f);\n    Error::new(h);\n"
-            "    for h in v { h.go() }\n    v.map(|o| o.go());\n    Wrap(h).go();\n}\n", &x);
+            "    for h in v { h.go() }\n    v.map(|o| o.go());\n    Wrap(h).go();\n"
+            "    let y = match t { Tok::Pair(p, _) => p, _ => return };\n    y.go();\n"
+            "    let z = match t { Tok::Pair(p, _) => p, Tok::S { w, .. } => w };\n    z.go();\n}\n", &x);
     const char *want[][2] = {
         {"go", "(m: %1:Tok::Pair)"}, {"go", "(w: %w:Tok::S)"}, {"go", "m"}, {"go", "(x: ?Option<Word>)"},
         {"go", "x"}, {"split", NULL}, {"go", "(a: #0:?=split)"}, {"go", "(h.w: $w:&Holder)"},
         {"Display::fmt(h.w: $w:&Holder)", NULL}, {"Error::new", NULL}, {"go", "h"},
         {"map", "v"}, {"go", "o"}, {"go", "(_: Wrap)"}, {"Wrap", NULL},
+        {"go", "(y: %0:Tok::Pair)"}, {"go", "z"},
     };
     assert_int_equal(x.calls.len, sizeof want / sizeof *want);
     for (size_t i = 0; i < x.calls.len; i++) {
