@@ -172,11 +172,12 @@ use_gemm_fn use_gemm_kernel(use_gemm_kind kind)
 
 /* Measured with bench/embed/bench_gemm (docs/embed.md), CPU time of a whole forward pass on
  * an AMD EPYC (Zen 4) against OpenBLAS 0.3.21, whose kernel for that CPU is its AVX2
- * "Haswell" one: the AVX-512 kernel takes 0.20x sgemm's time at 1 token, 0.57x at 16 and
- * 0.60-0.63x from 64 to 384, so it runs everything; the AVX2 kernel wins up to ~4 rows
- * (0.78x) and loses from 8 (1.03x, 1.6x at 128); the portable one wins at 1 row only
- * (0.46x).  Where OpenBLAS runs an AVX-512 kernel of its own (SkylakeX and later), its large
- * products were not measured against ours, so the AVX-512 kernel there stops at 64 rows. */
+ * "Haswell" one: the AVX-512 kernel takes 0.21x sgemm's time at 1 token, 0.45x at 16 and
+ * 0.53-0.65x from 48 to 384, so it runs everything; the AVX2 kernel wins at 4 rows (0.51x,
+ * 0.78x in another run) and is even at 8-16 (0.87-1.08x, 1.6x at 128); the portable one
+ * wins at 1 row (0.47x), not reliably at 4 (0.87x, 1.86x in another run).  Where OpenBLAS
+ * runs an AVX-512 kernel of its own (SkylakeX and later), its large products were not
+ * measured against ours, so the AVX-512 kernel there stops at 64 rows. */
 size_t use_gemm_default_small_m(use_gemm_kind kind)
 {
     pthread_once(&g_once, pick_best);
