@@ -10,7 +10,7 @@
 #   1m: the 1M configuration (ann_bench --preset 1m): clustered 1,000,000 x 384-d, M 16,
 #   efConstruction 200, ef 10,40,100,200,400, plait / hnswlib / plait int8 built on 2 threads
 #   and swept interleaved, then 1-thread builds of plait and hnswlib, then FAISS (progress on
-#   stderr) and a second interleaved sweep with it.  About 2 hours of CPU before FAISS, whose
+#   stderr) and a second interleaved sweep with it.  About 1.5 hours of CPU before FAISS, whose
 #   build alone takes several more.  --cache DIR keeps the built indexes for a rerun.
 #   Quick look: bench/ann/run.sh build-vector --n 20000 --queries 200
 set -euo pipefail
