@@ -20,6 +20,17 @@ static void extract(const char *src, plait_extract *x)
     assert_int_equal(plait_rust_extract(parser, src, strlen(src), x), 0);
 }
 
+/* The call sites, in order: target and receiver marker (NULL: none) of each. */
+static void expect_calls(const plait_extract *x, const char *want[][2], size_t n)
+{
+    assert_int_equal(x->calls.len, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(x->calls.items[i].target, want[i][0]);
+        if (want[i][1]) assert_string_equal(x->calls.items[i].receiver, want[i][1]);
+        else assert_null(x->calls.items[i].receiver);
+    }
+}
+
 static const plait_item *find(const plait_extract *x, const char *rel, plait_kind k)
 {
     for (size_t i = 0; i < x->items.len; i++)
@@ -168,12 +179,7 @@ static void test_receiver_markers(void **state)
         {"run", "(a: @Self.make)"}, {"run", "(b: @Self.make)"}, {"run", "(_: @@Self.make.next)"},
         {"next", "(_: @Self.make)"}, {"make", "self"}, {"run", "(_: =make_one)"}, {"make_one", NULL},
     };
-    assert_int_equal(x.calls.len, sizeof want / sizeof *want);
-    for (size_t i = 0; i < x.calls.len; i++) {
-        assert_string_equal(x.calls.items[i].target, want[i][0]);
-        if (want[i][1]) assert_string_equal(x.calls.items[i].receiver, want[i][1]);
-        else assert_null(x.calls.items[i].receiver);
-    }
+    expect_calls(&x, want, sizeof want / sizeof *want);
     plait_extract_free(&x);
 }
 
@@ -200,12 +206,7 @@ static void test_pattern_markers(void **state)
         {"map", "v"}, {"go", "o"}, {"go", "(_: Wrap)"}, {"Wrap", NULL},
         {"go", "(y: %0:Tok::Pair)"}, {"go", "z"},
     };
-    assert_int_equal(x.calls.len, sizeof want / sizeof *want);
-    for (size_t i = 0; i < x.calls.len; i++) {
-        assert_string_equal(x.calls.items[i].target, want[i][0]);
-        if (want[i][1]) assert_string_equal(x.calls.items[i].receiver, want[i][1]);
-        else assert_null(x.calls.items[i].receiver);
-    }
+    expect_calls(&x, want, sizeof want / sizeof *want);
     plait_extract_free(&x);
 }
 

@@ -151,6 +151,26 @@ static char *tmpdir(void)
     return xstrdup(tmpl);
 }
 
+/* A fresh index in a new folder (*dir, which close_scratch removes). */
+static plait_store *open_scratch(char **dir)
+{
+    *dir = tmpdir();
+    char *db = plait_path_join(*dir, "index.db");
+    plait_store *s = NULL;
+    assert_int_equal(plait_store_open(db, 1, 0, &s), PLAIT_OK);
+    free(db);
+    return s;
+}
+
+static void close_scratch(plait_store *s, char *dir)
+{
+    plait_store_close(s);
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(dir);
+}
+
 static plait_node node(const char *key, plait_kind kind, const char *name, const char *path, const char *doc)
 {
     plait_node n;
@@ -190,9 +210,8 @@ static void replace(plait_store *s, const char *file, plait_node *nodes, size_t 
 static void test_store_fts_sync(void **state)
 {
     (void)state;
-    char *dir = tmpdir(), *db = plait_path_join(dir, "index.db");
-    plait_store *s = NULL;
-    assert_int_equal(plait_store_open(db, 1, 0, &s), PLAIT_OK);
+    char *dir;
+    plait_store *s = open_scratch(&dir);
     plait_node a[] = {node("k1", PLAIT_KIND_FUNCTION, "parse_token_stream", "c::parse_token_stream", "Reads tokens."),
                       node("k2", PLAIT_KIND_STRUCT, "HTTPServer", "c::HTTPServer", NULL),
                       node("k3", PLAIT_KIND_USE, "Hidden", "c::Hidden", NULL)};
@@ -219,12 +238,7 @@ static void test_store_fts_sync(void **state)
                                         -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_DONE);
     sqlite3_finalize(q);
-    plait_store_close(s);
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    free(db);
-    free(dir);
+    close_scratch(s, dir);
 }
 
 /* plait's own BM25 gives FTS5's bm25() scores and order where no query term repeats within
@@ -232,9 +246,8 @@ static void test_store_fts_sync(void **state)
 static void test_bm25_own(void **state)
 {
     (void)state;
-    char *dir = tmpdir(), *db = plait_path_join(dir, "index.db");
-    plait_store *s = NULL;
-    assert_int_equal(plait_store_open(db, 1, 0, &s), PLAIT_OK);
+    char *dir;
+    plait_store *s = open_scratch(&dir);
     plait_node a[] = {node("k1", PLAIT_KIND_FUNCTION, "parse_token_stream", "c::parse_token_stream", "Reads tokens."),
                       node("k2", PLAIT_KIND_STRUCT, "HTTPServer", "c::HTTPServer", "Serves pages."),
                       node("k3", PLAIT_KIND_FUNCTION, "render_page", "c::render_page", "Parse a page template."),
@@ -266,12 +279,7 @@ static void test_bm25_own(void **state)
         assert_int_equal(plait_bm25_next(b, &row, &score), 0);
     }
     plait_bm25_free(b);
-    plait_store_close(s);
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    free(db);
-    free(dir);
+    close_scratch(s, dir);
 }
 
 static void bump(void *arg) { (*(int *)arg)++; }
