@@ -31,7 +31,6 @@ void rv_push(plait_strmap *map, const char *k, const char *key)
     PLAIT_VEC_PUSH(v, xstrdup(key));
 }
 
-static const char *col(sqlite3_stmt *q, int i) { return (const char *)sqlite3_column_text(q, i); }
 
 char *rv_join(const char *a, const char *sep, const char *b)
 {
@@ -556,14 +555,10 @@ static int load_rows(resolver *r, edge_rows *types, edge_rows *calls)
         return plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) { /* one allocation per row holds its six strings */
-        size_t len[6], total = 0;
-        for (int i = 0; i < 6; i++) total += (len[i] = col(q, i + 1) ? (size_t)sqlite3_column_bytes(q, i + 1) + 1 : 0);
-        char *buf = xmalloc(total ? total : 1), *at = buf, *f[6];
-        for (int i = 0; i < 6; i++) {
-            f[i] = len[i] ? memcpy(at, col(q, i + 1), len[i]) : NULL;
-            at += len[i];
-        }
-        edge_row e = {sqlite3_column_int64(q, 0), f[0], f[1], f[2], f[3], f[4], f[5], {0}, "exact", buf};
+        const char *f[6];
+        char *buf = rv_row_strings(q, 1, 6, f);
+        edge_row e = {sqlite3_column_int64(q, 0), (char *)f[0], (char *)f[1], (char *)f[2], (char *)f[3], (char *)f[4],
+                      (char *)f[5], {0}, "exact", buf};
         if (!strcmp(e.kind, "calls")) PLAIT_VEC_PUSH(calls, e);
         else PLAIT_VEC_PUSH(types, e);
     }

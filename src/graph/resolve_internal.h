@@ -61,6 +61,9 @@ void rv_call(resolver *r, const char *caller, const char *target, const char *sc
  * thread answering rows calls begin before and end after. */
 void rv_memo_begin(void);
 void rv_memo_end(void);
+/* Copies columns [first, first + n) (n <= 16) of the current row into one allocation, which it
+ * returns (the caller frees it); out[i] points into it, NULL for SQL NULL. */
+char *rv_row_strings(sqlite3_stmt *q, int first, int n, const char **out);
 /* Starts filling the name tables from the nodes table (reads the rows, then builds on two
  * threads and returns); rv_load_end waits for the tables.  The caller may use the database
  * in between, not the tables. */

@@ -142,6 +142,19 @@ static void *build_names(void *arg)
     return NULL;
 }
 
+char *rv_row_strings(sqlite3_stmt *q, int first, int n, const char **out)
+{
+    size_t len[16], total = 0;
+    for (int i = 0; i < n; i++)
+        total += (len[i] = sqlite3_column_type(q, first + i) != SQLITE_NULL ? (size_t)sqlite3_column_bytes(q, first + i) + 1 : 0);
+    char *buf = xmalloc(total ? total : 1), *at = buf;
+    for (int i = 0; i < n; i++) {
+        out[i] = len[i] ? memcpy(at, sqlite3_column_text(q, first + i), len[i]) : NULL;
+        at += len[i];
+    }
+    return buf;
+}
+
 static int read_rows(resolver *r)
 {
     sqlite3_stmt *q;
@@ -152,15 +165,8 @@ static int read_rows(resolver *r)
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) { /* one allocation per row holds its strings */
-        size_t len[NC_COUNT], total = 0;
-        for (int i = 0; i < NC_COUNT; i++)
-            total += (len[i] = sqlite3_column_type(q, i) != SQLITE_NULL ? (size_t)sqlite3_column_bytes(q, i) + 1 : 0);
-        rv_node_row n = {.buf = xmalloc(total ? total : 1)};
-        char *at = n.buf;
-        for (int i = 0; i < NC_COUNT; i++) {
-            n.c[i] = len[i] ? memcpy(at, sqlite3_column_text(q, i), len[i]) : NULL;
-            at += len[i];
-        }
+        rv_node_row n = {0};
+        n.buf = rv_row_strings(q, 0, NC_COUNT, n.c);
         if (r->rows_len == cap) r->rows = xrealloc(r->rows, (cap = cap ? cap * 2 : 4096) * sizeof *r->rows);
         r->rows[r->rows_len++] = n;
     }
