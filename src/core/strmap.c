@@ -37,11 +37,20 @@ uint64_t plait_strhash(const char *s)
 
 void plait_strmap_init(plait_strmap *m) { memset(m, 0, sizeof *m); }
 
+void plait_strmap_init_arena(plait_strmap *m, plait_arena *arena)
+{
+    memset(m, 0, sizeof *m);
+    m->arena = arena;
+}
+
 void plait_strmap_free(plait_strmap *m)
 {
-    for (size_t i = 0; i < m->cap; i++) free(m->slots[i].key);
+    if (!m->arena)
+        for (size_t i = 0; i < m->cap; i++) free(m->slots[i].key);
+    plait_arena *arena = m->arena;
     free(m->slots);
     memset(m, 0, sizeof *m);
+    m->arena = arena; /* reusable as it was set up */
 }
 
 static size_t find(const plait_strmap *m, const char *key, uint64_t h)
@@ -89,7 +98,7 @@ void *plait_strmap_put(plait_strmap *m, const char *key, void *val)
         s->val = val;
         return old;
     }
-    *s = (plait_strmap_slot){h, xstrdup(key), val};
+    *s = (plait_strmap_slot){h, m->arena ? plait_arena_strdup(m->arena, key) : xstrdup(key), val};
     m->len++;
     return NULL;
 }

@@ -2,10 +2,12 @@
  * strmap.h - an open-addressing hash map from NUL-terminated strings to pointers.
  *
  * Not thread-safe: each map has one owner (a worker's local table, or the writer's).  Keys
- * are copied into the map; values are the caller's.  Iterate with plait_strmap_next().
+ * are copied into the map (or into an arena the caller gives); values are the caller's.  Iterate with plait_strmap_next().
  */
 #ifndef PLAIT_CORE_STRMAP_H
 #define PLAIT_CORE_STRMAP_H
+
+#include "core/arena.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,10 +23,14 @@ typedef struct {
 typedef struct {
     plait_strmap_slot *slots;
     size_t cap, len;
+    plait_arena *arena; /* NULL: keys are malloc'd and freed with the map; else copied here */
 } plait_strmap;
 
 void plait_strmap_init(plait_strmap *m);
-/* Frees keys and the table (not the values). */
+/* A map whose keys are copied into `arena` (the arena's owner is the map's owner, and the
+ * keys live until the arena is freed). */
+void plait_strmap_init_arena(plait_strmap *m, plait_arena *arena);
+/* Frees the table and keys not in an arena (never the values). */
 void plait_strmap_free(plait_strmap *m);
 void *plait_strmap_get(const plait_strmap *m, const char *key);
 int plait_strmap_has(const plait_strmap *m, const char *key);

@@ -23,12 +23,24 @@
 
 void rv_push(plait_strmap *map, const char *k, const char *key)
 {
+    plait_arena *a = map->arena;
     strvec *v = plait_strmap_get(map, k);
     if (!v) {
-        v = xcalloc(1, sizeof *v);
+        v = a ? memset(plait_arena_alloc(a, sizeof *v), 0, sizeof *v) : xcalloc(1, sizeof *v);
         plait_strmap_put(map, k, v);
     }
-    PLAIT_VEC_PUSH(v, xstrdup(key));
+    if (!a) {
+        PLAIT_VEC_PUSH(v, xstrdup(key));
+        return;
+    }
+    if (v->len == v->cap) { /* grow by copying within the arena (most vectors hold 1-2 keys) */
+        size_t cap = v->cap ? v->cap * 2 : 2;
+        char **items = plait_arena_alloc(a, cap * sizeof *items);
+        if (v->len) memcpy(items, v->items, v->len * sizeof *items);
+        v->items = items;
+        v->cap = cap;
+    }
+    v->items[v->len++] = plait_arena_strdup(a, key);
 }
 
 
@@ -528,10 +540,14 @@ typedef struct {
     char *kind, *src, *target, *scope, *old, *oldc;
     char dst[PLAIT_KEY_LEN];
     const char *conf;
-    char *buf;              /* the strings above live here */
 } edge_row;
 
-typedef PLAIT_VEC(edge_row) edge_rows;
+/* A pass's rows; their strings live in `strings`. */
+typedef struct {
+    edge_row *items;
+    size_t len, cap;
+    plait_arena strings;
+} edge_rows;
 
 
 static void answer(resolver *r, edge_row *e)
@@ -553,14 +569,25 @@ static int load_rows(resolver *r, edge_rows *types, edge_rows *calls)
                       "WHERE kind IN ('calls','impl_for','implements','imports','references_type') ORDER BY rowid";
     if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK)
         return plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+    /* Room for every row of the table in both vectors, so they never move while filling (a
+     * copy of tens of MB); pages never touched are never made resident. */
+    size_t most = 0;
+    sqlite3_stmt *m;
+    if (sqlite3_prepare_v2(r->db, "SELECT max(rowid) - min(rowid) + 1 FROM edges", -1, &m, NULL) == SQLITE_OK) {
+        if (sqlite3_step(m) == SQLITE_ROW) most = (size_t)sqlite3_column_int64(m, 0);
+        sqlite3_finalize(m);
+    }
+    PLAIT_VEC_GROW(types, most);
+    PLAIT_VEC_GROW(calls, most);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) { /* one allocation per row holds its six strings */
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         const char *f[6];
-        char *buf = rv_row_strings(q, 1, 6, f);
+        int is_call = sqlite3_column_bytes(q, 1) == 5 && !memcmp(sqlite3_column_text(q, 1), "calls", 5);
+        edge_rows *to = is_call ? calls : types;
+        rv_row_strings(q, 1, 6, f, &to->strings);
         edge_row e = {sqlite3_column_int64(q, 0), (char *)f[0], (char *)f[1], (char *)f[2], (char *)f[3], (char *)f[4],
-                      (char *)f[5], {0}, "exact", buf};
-        if (!strcmp(e.kind, "calls")) PLAIT_VEC_PUSH(calls, e);
-        else PLAIT_VEC_PUSH(types, e);
+                      (char *)f[5], {0}, "exact"};
+        PLAIT_VEC_PUSH(to, e);
     }
     sqlite3_finalize(q);
     return rc == SQLITE_DONE ? PLAIT_OK : plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
@@ -618,8 +645,8 @@ static void wait_chunk(pass_work *w, size_t c)
 
 static int write_row(resolver *r, sqlite3_stmt *u, edge_row *e, long *updated)
 {
-    if (e->dst[0] && !strcmp(e->kind, "impl_for")) free(plait_strmap_put(&r->impl_type, e->src, xstrdup(e->dst)));
-    if (e->dst[0] && !strcmp(e->kind, "implements")) free(plait_strmap_put(&r->impl_trait, e->src, xstrdup(e->dst)));
+    if (e->dst[0] && !strcmp(e->kind, "impl_for")) plait_strmap_put(&r->impl_type, e->src, plait_arena_strdup(&r->arena_impls, e->dst));
+    if (e->dst[0] && !strcmp(e->kind, "implements")) plait_strmap_put(&r->impl_trait, e->src, plait_arena_strdup(&r->arena_impls, e->dst));
     if (!strcmp(e->old ? e->old : "", e->dst) && !strcmp(e->oldc ? e->oldc : "", e->conf)) return PLAIT_OK;
     sqlite3_bind_int64(u, 1, e->rowid);
     if (e->dst[0]) sqlite3_bind_text(u, 2, e->dst, -1, SQLITE_STATIC);
@@ -667,31 +694,39 @@ static int pass(resolver *r, edge_rows *rows, int threads, long *updated)
 
 static void free_rows(edge_rows *rows)
 {
-    for (size_t i = 0; i < rows->len; i++) free(rows->items[i].buf);
+    plait_arena_free(&rows->strings);
     PLAIT_VEC_FREE(rows);
 }
 
-static void free_vec_map(plait_strmap *m)
+/* Which arena each table's keys and values go to: the thread that fills a table owns it. */
+static void resolver_init(resolver *r, sqlite3 *db)
 {
-    size_t pos = 0;
-    void *v;
-    while (plait_strmap_next(m, &pos, NULL, &v)) free_strvec(v);
-    plait_strmap_free(m);
+    memset(r, 0, sizeof *r);
+    r->db = db;
+    plait_strmap *scopes[] = {&r->edge_scope, &r->fields, &r->info};
+    plait_strmap *names[] = {&r->types, &r->values, &r->uses, &r->crates, &r->modules, &r->macros,
+                             &r->methods, &r->globs, &r->crate_alias, &r->private};
+    plait_strmap *impls[] = {&r->impl_type, &r->impl_trait, &r->type_methods, &r->trait_methods, &r->type_traits};
+    for (size_t i = 0; i < sizeof scopes / sizeof *scopes; i++) plait_strmap_init_arena(scopes[i], &r->arena_scopes);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) plait_strmap_init_arena(names[i], &r->arena_names);
+    for (size_t i = 0; i < sizeof impls / sizeof *impls; i++) plait_strmap_init_arena(impls[i], &r->arena_impls);
 }
 
-static void free_str_map(plait_strmap *m)
+static void resolver_free(resolver *r)
 {
-    size_t pos = 0;
-    void *v;
-    while (plait_strmap_next(m, &pos, NULL, &v)) free(v);
-    plait_strmap_free(m);
+    plait_strmap *all[] = {&r->edge_scope, &r->fields, &r->info, &r->types, &r->values, &r->uses, &r->crates,
+                           &r->modules, &r->macros, &r->methods, &r->globs, &r->crate_alias, &r->private,
+                           &r->impl_type, &r->impl_trait, &r->type_methods, &r->trait_methods, &r->type_traits};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) plait_strmap_free(all[i]);
+    plait_arena_free(&r->arena_scopes);
+    plait_arena_free(&r->arena_names);
+    plait_arena_free(&r->arena_impls);
 }
 
 int plait_graph_resolve(sqlite3 *db, int threads, long *updated)
 {
     resolver r;
-    memset(&r, 0, sizeof r);
-    r.db = db;
+    resolver_init(&r, db);
     *updated = 0;
     edge_rows types = {0}, calls = {0};
     /* the edge rows are read while the name tables are being built */
@@ -706,26 +741,6 @@ int plait_graph_resolve(sqlite3 *db, int threads, long *updated)
         rc = pass(&r, &calls, threads, updated);
     }
     free_rows(&calls);
-    size_t pos = 0;
-    void *v;
-    while (plait_strmap_next(&r.info, &pos, NULL, &v)) {
-        node_info *ni = v;
-        free(ni->kind);
-        free(ni->path);
-        free(ni->name);
-        free(ni->parent);
-        free(ni->target);
-        free(ni->crate);
-        free(ni->sig);
-        free(ni);
-    }
-    plait_strmap_free(&r.info);
-    plait_strmap *vecs[] = {&r.types, &r.values, &r.macros, &r.methods, &r.type_methods, &r.trait_methods, &r.type_traits, &r.globs};
-    for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++) free_vec_map(vecs[i]);
-    plait_strmap *strs[] = {&r.uses, &r.impl_type, &r.impl_trait, &r.edge_scope, &r.crate_alias, &r.fields};
-    plait_strmap_free(&r.private);
-    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free_str_map(strs[i]);
-    plait_strmap_free(&r.crates);
-    plait_strmap_free(&r.modules);
+    resolver_free(&r);
     return rc;
 }

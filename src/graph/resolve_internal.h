@@ -3,6 +3,7 @@
 #ifndef PLAIT_GRAPH_RESOLVE_INTERNAL_H
 #define PLAIT_GRAPH_RESOLVE_INTERNAL_H
 
+#include "core/arena.h"
 #include "core/strmap.h"
 #include "graph/graph.h"
 
@@ -37,6 +38,12 @@ typedef struct {
     plait_strmap crate_alias;  /* `extern crate x as y` at a crate root: "crate\x1fy" -> x */
     plait_strmap fields;       /* "struct key\x1fname" -> "scope\x1ftype as written" */
     plait_strmap private;      /* keys of private items, and "scope\x1fname" of private imports */
+    /* The tables' keys, strings and vectors live in arenas, one per thread that fills them
+     * (resolver_init says which map uses which), and go in one step at the end. */
+    plait_arena arena_scopes;  /* builder 1: edge_scope, fields, info */
+    plait_arena arena_names;   /* builder 2: the namespaces, imports, globs, visibility */
+    plait_arena arena_impls;   /* the writer's thread: impl_type, impl_trait and what rv_index_methods fills */
+    plait_arena arena_nodes;   /* while loading: the node rows' strings */
     rv_node_row *rows;         /* while loading: the nodes, sorted by key */
     size_t rows_len;
     pthread_t builders[2];     /* while loading: the threads filling the tables */
@@ -45,7 +52,7 @@ typedef struct {
 
 /* a + sep + b, newly allocated (the resolver's keys are built millions of times) */
 char *rv_join(const char *a, const char *sep, const char *b);
-/* Adds key to the vector stored at map[k], creating it. */
+/* Adds key to the vector stored at map[k], creating it (in the map's arena if it has one). */
 void rv_push(plait_strmap *map, const char *k, const char *key);
 /* The absolute path a written path names from `scope`, or NULL if it leaves the index.  A
  * single-segment path is also looked up in the value namespace when `values` is set. */
@@ -61,9 +68,9 @@ void rv_call(resolver *r, const char *caller, const char *target, const char *sc
  * thread answering rows calls begin before and end after. */
 void rv_memo_begin(void);
 void rv_memo_end(void);
-/* Copies columns [first, first + n) (n <= 16) of the current row into one allocation, which it
- * returns (the caller frees it); out[i] points into it, NULL for SQL NULL. */
-char *rv_row_strings(sqlite3_stmt *q, int first, int n, const char **out);
+/* Copies columns [first, first + n) (n <= 16) of the current row into one piece of `arena`;
+ * out[i] points into it, NULL for SQL NULL. */
+void rv_row_strings(sqlite3_stmt *q, int first, int n, const char **out, plait_arena *arena);
 /* Starts filling the name tables from the nodes table (reads the rows, then builds on two
  * threads and returns); rv_load_end waits for the tables.  The caller may use the database
  * in between, not the tables. */

@@ -22,8 +22,7 @@
 enum { NC_KEY, NC_KIND, NC_PATH, NC_NAME, NC_SCOPE, NC_TARGET, NC_PARENT, NC_CRATE, NC_VIS, NC_SIG, NC_COUNT };
 
 struct rv_node_row {
-    const char *c[NC_COUNT]; /* NULL for SQL NULL; all point into buf */
-    char *buf;
+    const char *c[NC_COUNT]; /* NULL for SQL NULL; in r->arena_nodes */
 };
 
 static int cmp_rows(const void *a, const void *b)
@@ -51,7 +50,7 @@ static int has_info(const char *k)
 
 static int is_private(const char *vis) { return !vis || !strcmp(vis, "private"); }
 
-static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+static char *dup_or_null(plait_arena *a, const char *s) { return s ? plait_arena_strdup(a, s) : NULL; }
 
 /* "struct key\x1fname" -> "scope\x1ftype as written", from a field's signature */
 static void add_field(resolver *r, const rv_node_row *n)
@@ -61,8 +60,9 @@ static void add_field(resolver *r, const rv_node_row *n)
     if (!ty || !parent || !n->c[NC_SCOPE]) return;
     if (!colon && !strncmp(ty, "pub", 3)) ty = strchr(ty, ' ') ? strchr(ty, ' ') + 1 : ty; /* pub T */
     char *fk = rv_join(parent, "\x1f", n->c[NC_NAME]), *fv = rv_join(n->c[NC_SCOPE], "\x1f", ty);
-    free(plait_strmap_put(&r->fields, fk, fv));
+    plait_strmap_put(&r->fields, fk, plait_arena_strdup(&r->arena_scopes, fv));
     free(fk);
+    free(fv);
 }
 
 /* Builder 1: the scope each node's edges are written in, struct fields, node infos. */
@@ -75,19 +75,20 @@ static void *build_scopes(void *arg)
         /* Edges do not store the scope their path was written in: a function's body looks
          * names up from the function (its local items first), anything else from its scope. */
         const char *esc = !strcmp(kind, "function") ? n->c[NC_PATH] : n->c[NC_SCOPE];
-        if (esc) plait_strmap_put(&r->edge_scope, n->c[NC_KEY], xstrdup(esc));
+        plait_arena *a = &r->arena_scopes;
+        if (esc) plait_strmap_put(&r->edge_scope, n->c[NC_KEY], plait_arena_strdup(a, esc));
         if (!strcmp(kind, "field")) add_field(r, n);
         if (!has_info(kind)) continue;
-        node_info *ni = xcalloc(1, sizeof *ni);
-        ni->kind = xstrdup(kind);
-        ni->path = xstrdup(n->c[NC_PATH]);
-        ni->name = xstrdup(n->c[NC_NAME]);
-        ni->parent = dup_or_null(n->c[NC_PARENT]);
-        ni->target = dup_or_null(n->c[NC_TARGET]);
-        ni->crate = dup_or_null(n->c[NC_CRATE]);
+        node_info *ni = plait_arena_alloc(a, sizeof *ni);
+        ni->kind = plait_arena_strdup(a, kind);
+        ni->path = plait_arena_strdup(a, n->c[NC_PATH]);
+        ni->name = plait_arena_strdup(a, n->c[NC_NAME]);
+        ni->parent = dup_or_null(a, n->c[NC_PARENT]);
+        ni->target = dup_or_null(a, n->c[NC_TARGET]);
+        ni->crate = dup_or_null(a, n->c[NC_CRATE]);
         /* return types (functions, methods) and alias targets are read from signatures */
-        if (!strcmp(kind, "function") || !strcmp(kind, "method") || !strcmp(kind, "type_alias"))
-            ni->sig = dup_or_null(n->c[NC_SIG]);
+        int has_sig = !strcmp(kind, "function") || !strcmp(kind, "method") || !strcmp(kind, "type_alias");
+        ni->sig = has_sig ? dup_or_null(a, n->c[NC_SIG]) : NULL;
         plait_strmap_put(&r->info, n->c[NC_KEY], ni);
     }
     return NULL;
@@ -110,11 +111,11 @@ static void add_use(resolver *r, const rv_node_row *n)
     }
     if (strstr(n->c[NC_PATH], "extern crate ") && !strstr(scope, "::")) { /* the crate's extern prelude */
         char *ak = rv_join(scope, "\x1f", name);
-        free(plait_strmap_put(&r->crate_alias, ak, xstrdup(!strcmp(target, "self") ? scope : target)));
+        plait_strmap_put(&r->crate_alias, ak, plait_arena_strdup(&r->arena_names, !strcmp(target, "self") ? scope : target));
         free(ak);
     }
     char *k = rv_join(scope, "\x1f", name);
-    free(plait_strmap_put(&r->uses, k, xstrdup(target))); /* cfg'd twins: last by key wins */
+    plait_strmap_put(&r->uses, k, plait_arena_strdup(&r->arena_names, target)); /* cfg'd twins: last by key wins */
     if (priv) plait_strmap_put(&r->private, k, (void *)1);
     free(k);
 }
@@ -142,17 +143,16 @@ static void *build_names(void *arg)
     return NULL;
 }
 
-char *rv_row_strings(sqlite3_stmt *q, int first, int n, const char **out)
+void rv_row_strings(sqlite3_stmt *q, int first, int n, const char **out, plait_arena *arena)
 {
     size_t len[16], total = 0;
     for (int i = 0; i < n; i++)
         total += (len[i] = sqlite3_column_type(q, first + i) != SQLITE_NULL ? (size_t)sqlite3_column_bytes(q, first + i) + 1 : 0);
-    char *buf = xmalloc(total ? total : 1), *at = buf;
+    char *at = plait_arena_strndup(arena, "", total ? total - 1 : 0);
     for (int i = 0; i < n; i++) {
         out[i] = len[i] ? memcpy(at, sqlite3_column_text(q, first + i), len[i]) : NULL;
         at += len[i];
     }
-    return buf;
 }
 
 static int read_rows(resolver *r)
@@ -164,9 +164,9 @@ static int read_rows(resolver *r)
         return plait_error_set(PLAIT_EDB, "loading names: %s", sqlite3_errmsg(r->db));
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) { /* one allocation per row holds its strings */
-        rv_node_row n = {0};
-        n.buf = rv_row_strings(q, 0, NC_COUNT, n.c);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        rv_node_row n;
+        rv_row_strings(q, 0, NC_COUNT, n.c, &r->arena_nodes);
         if (r->rows_len == cap) r->rows = xrealloc(r->rows, (cap = cap ? cap * 2 : 4096) * sizeof *r->rows);
         r->rows[r->rows_len++] = n;
     }
@@ -185,7 +185,7 @@ static void load_crate_aliases(resolver *r)
             char krate[128], alias[128], real[128];
             if (sscanf(line, "%127s %127s %127s", krate, alias, real) != 3) continue;
             char *ak = rv_join(krate, "\x1f", alias);
-            free(plait_strmap_put(&r->crate_alias, ak, xstrdup(real)));
+            plait_strmap_put(&r->crate_alias, ak, plait_arena_strdup(&r->arena_names, real));
             free(ak);
         }
         free(all);
@@ -212,7 +212,7 @@ void rv_load_end(resolver *r)
         if (r->builders_started & (1 << t)) pthread_join(r->builders[t], NULL);
     r->builders_started = 0;
     load_crate_aliases(r); /* after the builders: Cargo renames override `extern crate` aliases */
-    for (size_t i = 0; i < r->rows_len; i++) free(r->rows[i].buf);
+    plait_arena_free(&r->arena_nodes);
     free(r->rows);
     r->rows = NULL;
     r->rows_len = 0;

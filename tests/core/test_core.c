@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "core/queue.h"
 #include "core/strbuf.h"
+#include "core/arena.h"
 #include "core/strmap.h"
 #include "core/uuid7.h"
 #include "core/xalloc.h"
@@ -100,26 +101,76 @@ static void test_queue_bounded(void **state)
     plait_queue_free(q);
 }
 
-static void test_strmap(void **state)
+/* The same map behaviour with keys malloc'd and with keys in an arena. */
+static void check_strmap(plait_arena *arena)
 {
-    (void)state;
     plait_strmap m;
-    plait_strmap_init(&m);
+    if (arena) plait_strmap_init_arena(&m, arena);
+    else plait_strmap_init(&m);
     char key[32];
     for (long i = 0; i < 5000; i++) {
         snprintf(key, sizeof key, "k%ld", i);
         assert_null(plait_strmap_put(&m, key, (void *)(intptr_t)(i + 1)));
     }
+    assert_int_equal((intptr_t)plait_strmap_put(&m, "k7", (void *)(intptr_t)70), 8); /* replaced */
     assert_int_equal(m.len, 5000);
     for (long i = 0; i < 5000; i++) {
         snprintf(key, sizeof key, "k%ld", i);
-        assert_int_equal((intptr_t)plait_strmap_get(&m, key), i + 1);
+        assert_int_equal((intptr_t)plait_strmap_get(&m, key), i == 7 ? 70 : i + 1);
     }
     assert_null(plait_strmap_get(&m, "absent"));
     size_t pos = 0, n = 0;
-    while (plait_strmap_next(&m, &pos, NULL, NULL)) n++;
+    const char *k;
+    while (plait_strmap_next(&m, &pos, &k, NULL)) n++, assert_int_equal(k[0], 'k');
     assert_int_equal(n, 5000);
     plait_strmap_free(&m);
+    assert_ptr_equal(m.arena, arena); /* still set up as it was */
+    assert_null(plait_strmap_get(&m, "k1"));
+}
+
+static void test_strmap(void **state)
+{
+    (void)state;
+    check_strmap(NULL);
+    plait_arena a;
+    plait_arena_init(&a);
+    check_strmap(&a);
+    assert_true(a.used >= 5000 * 3);
+    plait_arena_free(&a);
+}
+
+/* Alignment, strings, large requests beside small ones, reuse after free.  Run under ASan in
+ * the suite, so a block overrun or a leak of a block fails here. */
+static void test_arena(void **state)
+{
+    (void)state;
+    plait_arena a;
+    plait_arena_init(&a);
+    for (int round = 0; round < 2; round++) {
+        char *prev = NULL;
+        for (int i = 0; i < 20000; i++) {
+            size_t n = (size_t)(i % 97) + 1;
+            unsigned char *p = plait_arena_alloc(&a, n);
+            assert_int_equal((uintptr_t)p % 16, 0);
+            memset(p, i & 0xff, n);
+            char buf[32];
+            snprintf(buf, sizeof buf, "s%d", i);
+            char *s = plait_arena_strdup(&a, buf);
+            assert_string_equal(s, buf);
+            if (prev) assert_int_equal(prev[0], 's'); /* earlier memory is untouched */
+            prev = s;
+            if (i % 5000 == 0) { /* bigger than a block: a block of its own */
+                unsigned char *big = plait_arena_alloc(&a, (2u << 20) + (size_t)i);
+                big[0] = 1, big[(2u << 20) + (size_t)i - 1] = 2;
+            }
+        }
+        char *t = plait_arena_strndup(&a, "abcdef", 3);
+        assert_string_equal(t, "abc");
+        assert_true(a.used > 20000u * 49);
+        plait_arena_free(&a);
+        assert_int_equal(a.used, 0);
+        assert_null(a.head);
+    }
 }
 
 static void test_paths(void **state)
@@ -152,7 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_normalised), cmocka_unit_test(test_hash_key_parts),
         cmocka_unit_test(test_uuid7_monotonic), cmocka_unit_test(test_queue_bounded),
-        cmocka_unit_test(test_strmap),          cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_strmap), cmocka_unit_test(test_arena),          cmocka_unit_test(test_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
