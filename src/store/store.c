@@ -40,6 +40,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct plait_store {
     sqlite3 *db;
     int was_empty;
+    int bulk_journal; /* the first load runs with a rollback journal; back to WAL at close */
     sqlite3_stmt *st[ST_COUNT];
 };
 
@@ -128,6 +129,22 @@ static int migrate(plait_store *s)
     return PLAIT_OK;
 }
 
+/* Sets the journal mode; 1 if the database is now in `mode`.  Leaving WAL needs the only
+ * connection: with a reader attached SQLite keeps WAL, which is also fine. */
+static int set_journal(plait_store *s, const char *mode)
+{
+    char *sql = xasprintf("PRAGMA journal_mode = %s", mode);
+    sqlite3_stmt *q;
+    int ok = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+            ok = !strcmp((const char *)sqlite3_column_text(q, 0), mode);
+        sqlite3_finalize(q);
+    }
+    free(sql);
+    return ok;
+}
+
 int plait_store_open(const char *path, int create, int readonly, plait_store **out)
 {
     if (!create && access(path, F_OK) != 0)
@@ -176,6 +193,7 @@ int plait_store_open(const char *path, int create, int readonly, plait_store **o
         s->was_empty = sqlite3_prepare_v2(s->db, "SELECT 1 FROM nodes LIMIT 1", -1, &q, NULL) == SQLITE_OK &&
                        sqlite3_step(q) != SQLITE_ROW;
         sqlite3_finalize(q);
+        if (s->was_empty) s->bulk_journal = set_journal(s, "delete");
         if (!s->was_empty && sqlite3_exec(s->db, query_indexes, NULL, NULL, NULL) != SQLITE_OK) {
             rc = db_err(s, "creating indexes");
             plait_store_close(s);
@@ -197,6 +215,7 @@ void plait_store_close(plait_store *s)
 {
     if (!s) return;
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
+    if (s->bulk_journal) set_journal(s, "wal"); /* if this fails, the next writer open does it */
     sqlite3_close(s->db);
     free(s);
 }
