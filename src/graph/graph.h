@@ -60,12 +60,29 @@ int plait_graph_mod_candidates(const char *parent_rel, int parent_modrs, const c
 char *plait_graph_mods_to_json(const plait_extract *x);
 int plait_graph_mods_from_json(const char *json, plait_extract *into);
 
+/* Is `kind` an edge kind that names its target by path and is answered by
+ * plait_graph_resolve (calls, impl_for, implements, imports, references_type)? */
+int plait_graph_resolvable(const char *kind);
+
+/* An edge of a resolvable kind not written yet: a first load keeps them in memory and
+ * plait_graph_resolve inserts them with their answers, so each is written once instead of
+ * being inserted, read back and updated.  The strings are the caller's. */
+typedef struct {
+    int64_t file_id;
+    const char *src, *kind, *target_path, *scope;
+    const char *dst;            /* as extracted: "" while unresolved */
+    plait_confidence confidence;
+    uint32_t line;
+} plait_pending_edge;
+
 /* Resolves every edge that names its target by path (impl_for, implements, imports,
  * references_type, calls) against the nodes the database now holds: the written path is
  * looked up from the scope it was written in, through that scope's items, its `use` imports,
- * `crate::`/`self::`/`super::` and workspace crate names (see resolve.c).  Answers are
- * computed on `threads` threads; only rows whose answer changed are written, by the calling
- * thread.  *updated counts them. */
-int plait_graph_resolve(sqlite3 *db, int threads, long *updated);
+ * `crate::`/`self::`/`super::` and workspace crate names (see resolve.c).  Those are the
+ * table's rows of those kinds plus the `npending` rows of `pending`, which are inserted.
+ * Answers are computed on `threads` threads; the table's rows whose answer changed are
+ * updated, by the calling thread.  *updated counts the rows (stored or pending) whose answer
+ * differs from what they held. */
+int plait_graph_resolve(sqlite3 *db, int threads, const plait_pending_edge *pending, size_t npending, long *updated);
 
 #endif

@@ -534,13 +534,20 @@ void rv_index_methods(resolver *r)
     sort_vectors(&r->trait_methods);
 }
 
-/* One row of a pass: the edge as stored and, once computed, its answer. */
+/* One row of a pass: the edge as stored (or pending) and, once computed, its answer. */
 typedef struct {
-    sqlite3_int64 rowid;
-    char *kind, *src, *target, *scope, *old, *oldc;
+    sqlite3_int64 rowid;    /* 0: a pending edge, inserted once answered */
+    const char *kind, *src, *target, *scope, *old, *oldc;
     char dst[PLAIT_KEY_LEN];
     const char *conf;
+    const plait_pending_edge *pending;
 } edge_row;
+
+int plait_graph_resolvable(const char *k)
+{
+    return !strcmp(k, "calls") || !strcmp(k, "references_type") || !strcmp(k, "imports") || !strcmp(k, "impl_for") ||
+           !strcmp(k, "implements");
+}
 
 /* A pass's rows; their strings live in `strings`. */
 typedef struct {
@@ -560,9 +567,9 @@ static void answer(resolver *r, edge_row *e)
     else rv_type(r, target, scope, e->dst, &e->conf);
 }
 
-/* Reads every edge the resolver answers in one scan of the table: type-like kinds into
- * `types` (answered first), calls into `calls`. */
-static int load_rows(resolver *r, edge_rows *types, edge_rows *calls)
+/* Every edge the resolver answers, from one scan of the table and then the pending ones:
+ * type-like kinds into `types` (answered first), calls into `calls`. */
+static int load_rows(resolver *r, const plait_pending_edge *pending, size_t npending, edge_rows *types, edge_rows *calls)
 {
     sqlite3_stmt *q = NULL;
     const char *sql = "SELECT rowid, kind, src, target_path, scope, dst, confidence FROM edges "
@@ -577,20 +584,26 @@ static int load_rows(resolver *r, edge_rows *types, edge_rows *calls)
         if (sqlite3_step(m) == SQLITE_ROW) most = (size_t)sqlite3_column_int64(m, 0);
         sqlite3_finalize(m);
     }
-    PLAIT_VEC_GROW(types, most);
-    PLAIT_VEC_GROW(calls, most);
+    PLAIT_VEC_GROW(types, most + npending);
+    PLAIT_VEC_GROW(calls, most + npending);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         const char *f[6];
         int is_call = sqlite3_column_bytes(q, 1) == 5 && !memcmp(sqlite3_column_text(q, 1), "calls", 5);
         edge_rows *to = is_call ? calls : types;
         rv_row_strings(q, 1, 6, f, &to->strings);
-        edge_row e = {sqlite3_column_int64(q, 0), (char *)f[0], (char *)f[1], (char *)f[2], (char *)f[3], (char *)f[4],
-                      (char *)f[5], {0}, "exact"};
+        edge_row e = {sqlite3_column_int64(q, 0), f[0], f[1], f[2], f[3], f[4], f[5], {0}, "exact", NULL};
         PLAIT_VEC_PUSH(to, e);
     }
     sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? PLAIT_OK : plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+    if (rc != SQLITE_DONE) return plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+    for (size_t i = 0; i < npending; i++) {
+        const plait_pending_edge *p = &pending[i];
+        edge_row e = {0, p->kind, p->src, p->target_path, p->scope, p->dst && p->dst[0] ? p->dst : NULL,
+                      plait_confidence_name(p->confidence), {0}, "exact", p};
+        PLAIT_VEC_PUSH(!strcmp(p->kind, "calls") ? calls : types, e);
+    }
+    return PLAIT_OK;
 }
 
 /* A pass's rows are cut into chunks.  Worker threads answer chunks in any order; the caller's
@@ -643,11 +656,37 @@ static void wait_chunk(pass_work *w, size_t c)
         }
 }
 
-static int write_row(resolver *r, sqlite3_stmt *u, edge_row *e, long *updated)
+/* A pending edge, inserted with its answer (the columns of the store's edge insert). */
+static int insert_row(resolver *r, sqlite3_stmt *ins, const edge_row *e)
+{
+    const plait_pending_edge *p = e->pending;
+    sqlite3_bind_text(ins, 1, p->src, -1, SQLITE_STATIC);
+    if (e->dst[0]) sqlite3_bind_text(ins, 2, e->dst, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(ins, 2);
+    sqlite3_bind_text(ins, 3, p->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 4, e->conf, -1, SQLITE_STATIC);
+    if (p->target_path) sqlite3_bind_text(ins, 5, p->target_path, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(ins, 5);
+    if (p->scope) sqlite3_bind_text(ins, 6, p->scope, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(ins, 6);
+    sqlite3_bind_int64(ins, 7, p->file_id);
+    if (p->line) sqlite3_bind_int64(ins, 8, p->line);
+    else sqlite3_bind_null(ins, 8);
+    int rc = sqlite3_step(ins) == SQLITE_DONE ? PLAIT_OK : plait_error_set(PLAIT_EDB, "writing an edge: %s", sqlite3_errmsg(r->db));
+    sqlite3_reset(ins);
+    return rc;
+}
+
+static int write_row(resolver *r, sqlite3_stmt *u, sqlite3_stmt *ins, edge_row *e, long *updated)
 {
     if (e->dst[0] && !strcmp(e->kind, "impl_for")) plait_strmap_put(&r->impl_type, e->src, plait_arena_strdup(&r->arena_impls, e->dst));
     if (e->dst[0] && !strcmp(e->kind, "implements")) plait_strmap_put(&r->impl_trait, e->src, plait_arena_strdup(&r->arena_impls, e->dst));
-    if (!strcmp(e->old ? e->old : "", e->dst) && !strcmp(e->oldc ? e->oldc : "", e->conf)) return PLAIT_OK;
+    int same = !strcmp(e->old ? e->old : "", e->dst) && !strcmp(e->oldc ? e->oldc : "", e->conf);
+    if (e->pending) {
+        *updated += !same;
+        return insert_row(r, ins, e);
+    }
+    if (same) return PLAIT_OK;
     sqlite3_bind_int64(u, 1, e->rowid);
     if (e->dst[0]) sqlite3_bind_text(u, 2, e->dst, -1, SQLITE_STATIC);
     else sqlite3_bind_null(u, 2);
@@ -662,9 +701,14 @@ static int write_row(resolver *r, sqlite3_stmt *u, edge_row *e, long *updated)
  * write the rows whose answer changed. */
 static int pass(resolver *r, edge_rows *rows, int threads, long *updated)
 {
-    sqlite3_stmt *u = NULL;
-    if (sqlite3_prepare_v2(r->db, "UPDATE edges SET dst = ?2, confidence = ?3 WHERE rowid = ?1", -1, &u, NULL) != SQLITE_OK)
-        return plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+    sqlite3_stmt *u = NULL, *ins = NULL;
+    if (sqlite3_prepare_v2(r->db, "UPDATE edges SET dst = ?2, confidence = ?3 WHERE rowid = ?1", -1, &u, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(r->db, "INSERT INTO edges(src, dst, kind, confidence, target_path, scope, file_id, line) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &ins, NULL) != SQLITE_OK) {
+        int rc = plait_error_set(PLAIT_EDB, "resolving edges: %s", sqlite3_errmsg(r->db));
+        sqlite3_finalize(u);
+        return rc;
+    }
     pass_work w = {.r = r, .rows = rows, .nchunks = (rows->len + PASS_CHUNK - 1) / PASS_CHUNK};
     atomic_init(&w.next, 0);
     w.done = xcalloc(w.nchunks ? w.nchunks : 1, sizeof *w.done);
@@ -680,7 +724,7 @@ static int pass(resolver *r, edge_rows *rows, int threads, long *updated)
     for (size_t c = 0; c < w.nchunks; c++) {
         wait_chunk(&w, c);
         size_t to = (c + 1) * PASS_CHUNK < rows->len ? (c + 1) * PASS_CHUNK : rows->len;
-        for (size_t i = c * PASS_CHUNK; rc == PLAIT_OK && i < to; i++) rc = write_row(r, u, &rows->items[i], updated);
+        for (size_t i = c * PASS_CHUNK; rc == PLAIT_OK && i < to; i++) rc = write_row(r, u, ins, &rows->items[i], updated);
     }
     rv_memo_end();
     for (int t = 1; t < threads; t++)
@@ -689,6 +733,7 @@ static int pass(resolver *r, edge_rows *rows, int threads, long *updated)
     pthread_mutex_destroy(&w.mu);
     free((void *)w.done);
     sqlite3_finalize(u);
+    sqlite3_finalize(ins);
     return rc;
 }
 
@@ -723,7 +768,7 @@ static void resolver_free(resolver *r)
     plait_arena_free(&r->arena_impls);
 }
 
-int plait_graph_resolve(sqlite3 *db, int threads, long *updated)
+int plait_graph_resolve(sqlite3 *db, int threads, const plait_pending_edge *pending, size_t npending, long *updated)
 {
     resolver r;
     resolver_init(&r, db);
@@ -731,7 +776,7 @@ int plait_graph_resolve(sqlite3 *db, int threads, long *updated)
     edge_rows types = {0}, calls = {0};
     /* the edge rows are read while the name tables are being built */
     int rc = rv_load_begin(&r);
-    if (rc == PLAIT_OK) rc = load_rows(&r, &types, &calls);
+    if (rc == PLAIT_OK) rc = load_rows(&r, pending, npending, &types, &calls);
     rv_load_end(&r);
     /* types first: call sites need to know which impls belong to which type */
     if (rc == PLAIT_OK) rc = pass(&r, &types, threads, updated);

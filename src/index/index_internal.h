@@ -1,4 +1,4 @@
-/* index_internal.h - state shared by the pipeline's stages (pipeline.c, writer.c). */
+/* index_internal.h - state shared by the pipeline's stages (pipeline.c, writer.c, pending.c). */
 #ifndef PLAIT_INDEX_INTERNAL_H
 #define PLAIT_INDEX_INTERNAL_H
 
@@ -10,6 +10,18 @@
 #include "store/store.h"
 
 typedef enum { JOB_PARSE, JOB_UNCHANGED, JOB_SAME_CONTENT, JOB_FAILED, JOB_VANISHED } plait_job_state;
+
+/* pending.c: a first load's resolvable edges, one group per file row (see the file). */
+typedef struct pending_file pending_file;
+typedef struct {
+    PLAIT_VEC(pending_file *) by_fid; /* indexed by file row id; NULL: none */
+    size_t rows;
+} pending_edges;
+/* Replaces file `file_id`'s group with copies of the n edges. */
+void pending_put(pending_edges *pe, int64_t file_id, const plait_edge *const *edges, size_t n);
+/* All rows in file id order, in one new array (the caller frees it; the strings stay pe's). */
+plait_pending_edge *pending_flatten(const pending_edges *pe, size_t *n);
+void pending_free(pending_edges *pe);
 
 typedef struct {
     char *rel;
@@ -57,6 +69,8 @@ typedef struct {
     int structure_only;              /* PLAIT_BENCH_STRUCTURE_ONLY: no call/type/import edges */
     const char *extractor;           /* the version string stored in meta "extractor" */
     plait_rust_parser *parser;       /* the writer's own, for re-mounts */
+    pending_edges pending_edges;     /* a first load's resolvable edges, written after resolution */
+    int defer_edges;                 /* a first load: resolvable edges go to pending_edges */
 } pipeline;
 
 int plait_index_prepare(pipeline *p);

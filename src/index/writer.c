@@ -10,6 +10,7 @@
  * if their own mount changed they are parsed again here.  Files are committed in batches.
  */
 #include "index/index_internal.h"
+#include "store/store_internal.h"
 #include "discover/deps.h"
 #include "core/fsutil.h"
 #include "core/strbuf.h"
@@ -86,9 +87,12 @@ static int ensure_tx(pipeline *p)
     return rc;
 }
 
+/* Commits every BATCH_FILES files, so an interrupted run keeps its progress; except a first
+ * load that keeps its resolvable edges for later (pending.c): files committed without them
+ * would look complete to the next run.  A first load killed half-way leaves an empty index. */
 static int maybe_commit(pipeline *p)
 {
-    if (!p->in_tx || ++p->batch < BATCH_FILES) return PLAIT_OK;
+    if (p->defer_edges || !p->in_tx || ++p->batch < BATCH_FILES) return PLAIT_OK;
     p->batch = 0;
     p->in_tx = 0;
     return plait_store_commit(p->store);
@@ -170,6 +174,7 @@ static int write_parsed(pipeline *p, plait_job *j, mount_list *ml, const char *s
 {
     PLAIT_VEC(plait_node) nodes = {0};
     PLAIT_VEC(plait_edge) edges = {0};
+    PLAIT_VEC(const plait_edge *) later = {0}; /* resolvable edges of a first load */
     plait_graph_file *gs = xcalloc(ml->len ? ml->len : 1, sizeof *gs);
     if (j->state == JOB_PARSE) {
         for (size_t i = 0; i < ml->len; i++) {
@@ -179,7 +184,8 @@ static int write_parsed(pipeline *p, plait_job *j, mount_list *ml, const char *s
                 const char *ek = gs[i].edges.items[k].kind;
                 if (p->structure_only && (!strcmp(ek, "calls") || !strcmp(ek, "imports") || !strcmp(ek, "references_type")))
                     continue;
-                PLAIT_VEC_PUSH(&edges, gs[i].edges.items[k]);
+                if (p->defer_edges && plait_graph_resolvable(ek)) PLAIT_VEC_PUSH(&later, &gs[i].edges.items[k]);
+                else PLAIT_VEC_PUSH(&edges, gs[i].edges.items[k]);
             }
         }
     }
@@ -188,17 +194,20 @@ static int write_parsed(pipeline *p, plait_job *j, mount_list *ml, const char *s
                           .has_hash = j->state == JOB_PARSE && j->has_hash, .mounts = (char *)sig,
                           .mods = j->state == JOB_PARSE ? (char *)mods : NULL};
     int rc = ensure_tx(p);
+    int64_t fid = 0;
     if (rc == PLAIT_OK)
         rc = plait_store_replace_file(p->store, &rec, nodes.items, nodes.len, edges.items, edges.len, j->x.diags.items,
-                                      j->x.diags.len);
+                                      j->x.diags.len, &fid);
+    if (rc == PLAIT_OK && p->defer_edges) pending_put(&p->pending_edges, fid, later.items, later.len);
     p->stats->nodes_written += (long)nodes.len;
-    p->stats->edges_written += (long)edges.len;
+    p->stats->edges_written += (long)(edges.len + later.len);
     p->stats->diagnostics += (long)j->x.diags.len;
     p->stats->changed = 1;
     for (size_t i = 0; i < (ml->len ? ml->len : 1); i++) plait_graph_file_free(&gs[i]);
     free(gs);
     PLAIT_VEC_FREE(&nodes);
     PLAIT_VEC_FREE(&edges);
+    PLAIT_VEC_FREE(&later);
     return rc == PLAIT_OK ? maybe_commit(p) : rc;
 }
 
@@ -364,6 +373,7 @@ int plait_index_prepare(pipeline *p)
      * (items, modules, impls: the foundation's graph).  Such an index records its own
      * extractor version, so a normal run afterwards parses everything again. */
     p->structure_only = getenv("PLAIT_BENCH_STRUCTURE_ONLY") && *getenv("PLAIT_BENCH_STRUCTURE_ONLY") == '1';
+    p->defer_edges = plait_store_was_empty(p->store) && !p->structure_only;
     p->extractor = p->structure_only ? PLAIT_EXTRACTOR_VERSION "-structure" : PLAIT_EXTRACTOR_VERSION;
     char *ver = plait_store_meta_get(p->store, "extractor");
     if (!ver || strcmp(ver, p->extractor) != 0) {
@@ -614,8 +624,13 @@ int plait_index_finish(pipeline *p, int interrupted)
     p->stats->phase_settle = (double)(plait_now_ns() - t) / 1e9;
     if (rc == PLAIT_OK && p->stats->changed) {
         t = plait_now_ns();
-        if (!p->structure_only && (rc = ensure_tx(p)) == PLAIT_OK) 
-            rc = plait_graph_resolve(plait_store_db(p->store), p->opts->jobs, &p->stats->edges_resolved);
+        if (!p->structure_only && (rc = ensure_tx(p)) == PLAIT_OK) {
+            size_t npend = 0;
+            plait_pending_edge *pend = pending_flatten(&p->pending_edges, &npend);
+            rc = plait_graph_resolve(plait_store_db(p->store), p->opts->jobs, pend, npend, &p->stats->edges_resolved);
+            free(pend);
+            pending_free(&p->pending_edges);
+        }
         p->stats->phase_resolve = (double)(plait_now_ns() - t) / 1e9;
         t = plait_now_ns();
         /* CREATE INDEX sorts with helper threads when allowed; the parsers are done by now */
@@ -641,6 +656,7 @@ int plait_index_finish(pipeline *p, int interrupted)
 
 void plait_index_cleanup(pipeline *p)
 {
+    pending_free(&p->pending_edges);
     if (p->in_tx) plait_store_rollback(p->store);
     plait_store_close(p->store);
     for (size_t i = 0; i < p->nold; i++) plait_file_rec_free(&p->old[i]);

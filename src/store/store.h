@@ -42,8 +42,9 @@ void plait_file_rec_free(plait_file_rec *r);
  * A writer that finds the database empty loads it through a rollback journal instead of the
  * WAL, when no other connection has the database open: the pages of a first load are then
  * written once, straight into the file, rather than to the WAL and again by checkpoints
- * (rust-src library/: 0.8 s of ~11).  Readers that open the database meanwhile wait for each
- * commit (busy timeout) instead of reading an empty graph.  plait_store_close, and every
+ * (rust-src library/: 0.8 s of ~11).  A first load is one transaction (index/writer.c), so
+ * readers that open the database meanwhile wait for it (busy timeout, then SQLITE_BUSY)
+ * instead of reading an empty graph.  plait_store_close, and every
  * writer open after a crash, put the database back in WAL mode. */
 int plait_store_open(const char *path, int create, int readonly, plait_store **out);
 void plait_store_close(plait_store *s);
@@ -62,9 +63,10 @@ int plait_store_files(plait_store *s, plait_file_rec **out, size_t *n);
 
 /* Replaces everything stored for `rec->path` with the given nodes, edges and diagnostics,
  * keeping a node's stamp when its key and content hash are unchanged and minting a UUIDv7
- * otherwise.  Must run inside a transaction. */
+ * otherwise; *file_id (if not NULL) receives the file's row id.  Must run inside a
+ * transaction. */
 int plait_store_replace_file(plait_store *s, const plait_file_rec *rec, plait_node *nodes, size_t nn,
-                             const plait_edge *edges, size_t ne, const plait_diag *diags, size_t nd);
+                             const plait_edge *edges, size_t ne, const plait_diag *diags, size_t nd, int64_t *file_id);
 /* Updates only the size and mtime of an unchanged file. */
 int plait_store_touch_file(plait_store *s, const char *path, int64_t size, int64_t mtime_ns);
 /* Removes a file and everything that came from it. */

@@ -192,7 +192,7 @@ static int duplicate_key(plait_store *s, int64_t fid, const char *path, const pl
 }
 
 int plait_store_replace_file(plait_store *s, const plait_file_rec *rec, plait_node *nodes, size_t nn,
-                             const plait_edge *edges, size_t ne, const plait_diag *diags, size_t nd)
+                             const plait_edge *edges, size_t ne, const plait_diag *diags, size_t nd, int64_t *file_id)
 {
     int64_t fid = file_row(s, rec);
     plait_strmap olds;
@@ -218,6 +218,7 @@ int plait_store_replace_file(plait_store *s, const plait_file_rec *rec, plait_no
     if (nn) lines = nodes[0].line_end; /* the file's module node spans the file */
     int rc = write_file_row(s, rec, &fid, lines, errors);
     if (rc) return rc;
+    if (file_id) *file_id = fid;
     for (size_t i = 0; i < nn; i++) {
         rc = insert_node(s, fid, &nodes[i]);
         if (rc == 1) rc = duplicate_key(s, fid, rec->path, &nodes[i]);

@@ -83,7 +83,7 @@ static void write_file(fixture *fx, const char *file, plait_node *nodes, size_t 
     plait_file_rec rec = {.path = (char *)file, .size = 1};
     assert_int_equal(plait_store_open(fx->db, 1, 0, &fx->s), PLAIT_OK);
     assert_int_equal(plait_store_begin(fx->s), PLAIT_OK);
-    assert_int_equal(n ? plait_store_replace_file(fx->s, &rec, nodes, n, NULL, 0, NULL, 0) : plait_store_delete_file(fx->s, file),
+    assert_int_equal(n ? plait_store_replace_file(fx->s, &rec, nodes, n, NULL, 0, NULL, 0, NULL) : plait_store_delete_file(fx->s, file),
                      PLAIT_OK);
     assert_int_equal(plait_store_commit(fx->s), PLAIT_OK);
     plait_store_close(fx->s);

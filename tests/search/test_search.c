@@ -202,7 +202,7 @@ static void replace(plait_store *s, const char *file, plait_node *nodes, size_t 
 {
     plait_file_rec rec = {.path = (char *)file, .size = 1};
     assert_int_equal(plait_store_begin(s), PLAIT_OK);
-    assert_int_equal(plait_store_replace_file(s, &rec, nodes, n, NULL, 0, NULL, 0), PLAIT_OK);
+    assert_int_equal(plait_store_replace_file(s, &rec, nodes, n, NULL, 0, NULL, 0, NULL), PLAIT_OK);
     assert_int_equal(plait_store_commit(s), PLAIT_OK);
 }
 
