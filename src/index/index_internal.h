@@ -19,8 +19,9 @@ typedef struct {
 } pending_edges;
 /* Replaces file `file_id`'s group with copies of the n edges. */
 void pending_put(pending_edges *pe, int64_t file_id, const plait_edge *const *edges, size_t n);
-/* All rows in file id order, in one new array (the caller frees it; the strings stay pe's). */
-plait_pending_edge *pending_flatten(const pending_edges *pe, size_t *n);
+/* Moves all rows, in file id order, into one new array (the caller frees it; the strings
+ * stay pe's until pending_free).  Once only: the groups keep no rows afterwards. */
+plait_pending_edge *pending_flatten(pending_edges *pe, size_t *n);
 void pending_free(pending_edges *pe);
 
 typedef struct {

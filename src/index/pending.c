@@ -32,6 +32,15 @@ static const char *put_str(char **at, const char *s)
     return out;
 }
 
+/* The kinds as static strings: one copy per row of "references_type" adds up. */
+static const char *static_kind(const char *k)
+{
+    static const char *const kinds[] = {"calls", "references_type", "imports", "impl_for", "implements"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (!strcmp(k, kinds[i])) return kinds[i];
+    return NULL;
+}
+
 static void group_free(pending_file *g)
 {
     if (!g) return;
@@ -56,7 +65,7 @@ void pending_put(pending_edges *pe, int64_t file_id, const plait_edge *const *ed
     size_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
         const plait_edge *e = edges[i];
-        bytes += strlen(e->src) + 1 + strlen(e->kind) + 1 + opt_len(e->target_path) + opt_len(e->scope) +
+        bytes += strlen(e->src) + 1 + (static_kind(e->kind) ? 0 : strlen(e->kind) + 1) + opt_len(e->target_path) + opt_len(e->scope) +
                  (e->dst[0] ? strlen(e->dst) + 1 : 0);
     }
     pending_file *g = xmalloc(sizeof *g);
@@ -69,7 +78,7 @@ void pending_put(pending_edges *pe, int64_t file_id, const plait_edge *const *ed
         plait_pending_edge *r = &g->rows[i];
         r->file_id = file_id;
         r->src = put_str(&at, e->src);
-        r->kind = put_str(&at, e->kind);
+        r->kind = static_kind(e->kind) ? static_kind(e->kind) : put_str(&at, e->kind);
         r->target_path = put_str(&at, e->target_path);
         r->scope = put_str(&at, e->scope);
         r->dst = e->dst[0] ? put_str(&at, e->dst) : "";
@@ -80,15 +89,19 @@ void pending_put(pending_edges *pe, int64_t file_id, const plait_edge *const *ed
     pe->rows += n;
 }
 
-plait_pending_edge *pending_flatten(const pending_edges *pe, size_t *n)
+plait_pending_edge *pending_flatten(pending_edges *pe, size_t *n)
 {
     plait_pending_edge *all = xmalloc((pe->rows ? pe->rows : 1) * sizeof *all), *at = all;
     for (size_t f = 0; f < pe->by_fid.len; f++) { /* file row order: the order a resolve would read them */
-        const pending_file *g = pe->by_fid.items[f];
-        if (!g) continue;
+        pending_file *g = pe->by_fid.items[f];
+        if (!g || !g->rows) continue;
         memcpy(at, g->rows, g->n * sizeof *at);
         at += g->n;
+        free(g->rows); /* moved: only the strings stay here (peak memory on a big first load) */
+        g->rows = NULL;
+        g->n = 0;
     }
+    pe->rows = 0;
     *n = (size_t)(at - all);
     return all;
 }
