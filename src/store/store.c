@@ -84,6 +84,9 @@ static const char *const schema_v3 =
 /* The query indexes.  A first (bulk) load leaves them out and builds them once at the end,
  * which is faster than maintaining them row by row; every writer open re-creates any that
  * are missing, so a load killed half-way still ends up with them. */
+#ifndef PLAIT_SORT_CACHE_KB
+#define PLAIT_SORT_CACHE_KB "2048"
+#endif
 static const char *const query_indexes =
     "CREATE INDEX IF NOT EXISTS nodes_name ON nodes(name COLLATE NOCASE);"
     "CREATE INDEX IF NOT EXISTS nodes_path ON nodes(path);"
@@ -234,7 +237,14 @@ int plait_store_finish_load(plait_store *s)
 {
     if (!s->was_empty) return PLAIT_OK;
     s->was_empty = 0;
-    return exec(s, query_indexes);
+    /* CREATE INDEX feeds SQLite's sorter, whose in-memory run grows (by realloc and copy) up to
+     * the page cache's size and is then sorted on the calling thread.  With a small cache the
+     * sorter cuts the rows into runs that its helper threads (PRAGMA threads) sort while
+     * this thread goes on reading, then merges them. */
+    exec(s, "PRAGMA cache_size = -" PLAIT_SORT_CACHE_KB);
+    int rc = exec(s, query_indexes);
+    exec(s, "PRAGMA cache_size = -65536");
+    return rc;
 }
 
 int plait_store_begin(plait_store *s) { return exec(s, "BEGIN IMMEDIATE"); }
