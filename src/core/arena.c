@@ -50,6 +50,8 @@ static void *bump(plait_arena *a, size_t n, size_t align)
 
 void *plait_arena_alloc(plait_arena *a, size_t n) { return bump(a, n ? n : 1, ARENA_ALIGN); }
 
+char *plait_arena_chars(plait_arena *a, size_t n) { return bump(a, n ? n : 1, 1); }
+
 char *plait_arena_strndup(plait_arena *a, const char *s, size_t n)
 {
     char *p = bump(a, n + 1, 1); /* strings need no alignment */

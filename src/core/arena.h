@@ -24,6 +24,8 @@ typedef struct {
 void plait_arena_init(plait_arena *a);
 /* n bytes aligned to 16, valid until plait_arena_free.  Never NULL (out of memory is fatal). */
 void *plait_arena_alloc(plait_arena *a, size_t n);
+/* n bytes with no alignment (room for strings the caller fills in). */
+char *plait_arena_chars(plait_arena *a, size_t n);
 /* Copies of s (NUL-terminated) and of s[0..n) plus a NUL, in the arena. */
 char *plait_arena_strdup(plait_arena *a, const char *s);
 char *plait_arena_strndup(plait_arena *a, const char *s, size_t n);

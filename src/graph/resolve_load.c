@@ -148,7 +148,7 @@ void rv_row_strings(sqlite3_stmt *q, int first, int n, const char **out, plait_a
     size_t len[16], total = 0;
     for (int i = 0; i < n; i++)
         total += (len[i] = sqlite3_column_type(q, first + i) != SQLITE_NULL ? (size_t)sqlite3_column_bytes(q, first + i) + 1 : 0);
-    char *at = plait_arena_strndup(arena, "", total ? total - 1 : 0);
+    char *at = plait_arena_chars(arena, total);
     for (int i = 0; i < n; i++) {
         out[i] = len[i] ? memcpy(at, sqlite3_column_text(q, first + i), len[i]) : NULL;
         at += len[i];

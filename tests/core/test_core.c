@@ -166,6 +166,9 @@ static void test_arena(void **state)
         }
         char *t = plait_arena_strndup(&a, "abcdef", 3);
         assert_string_equal(t, "abc");
+        char *c = plait_arena_chars(&a, 5); /* unaligned room the caller fills */
+        memcpy(c, "wxyz", 5);
+        assert_string_equal(c, "wxyz");
         assert_true(a.used > 20000u * 49);
         plait_arena_free(&a);
         assert_int_equal(a.used, 0);
