@@ -60,9 +60,10 @@ int plait_graph_mod_candidates(const char *parent_rel, int parent_modrs, const c
 char *plait_graph_mods_to_json(const plait_extract *x);
 int plait_graph_mods_from_json(const char *json, plait_extract *into);
 
-/* Is `kind` an edge kind that names its target by path and is answered by
- * plait_graph_resolve (calls, impl_for, implements, imports, references_type)? */
-int plait_graph_resolvable(const char *kind);
+/* If `kind` is an edge kind that names its target by path and is answered by
+ * plait_graph_resolve (calls, impl_for, implements, imports, references_type), that kind's
+ * name as a static string; else NULL. */
+const char *plait_graph_resolvable(const char *kind);
 
 /* An edge of a resolvable kind not written yet: a first load keeps them in memory and
  * plait_graph_resolve inserts them with their answers, so each is written once instead of

@@ -543,10 +543,12 @@ typedef struct {
     const plait_pending_edge *pending;
 } edge_row;
 
-int plait_graph_resolvable(const char *k)
+const char *plait_graph_resolvable(const char *k)
 {
-    return !strcmp(k, "calls") || !strcmp(k, "references_type") || !strcmp(k, "imports") || !strcmp(k, "impl_for") ||
-           !strcmp(k, "implements");
+    static const char *const kinds[] = {"calls", "references_type", "imports", "impl_for", "implements"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (!strcmp(k, kinds[i])) return kinds[i];
+    return NULL;
 }
 
 /* A pass's rows; their strings live in `strings`. */

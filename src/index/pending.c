@@ -32,15 +32,6 @@ static const char *put_str(char **at, const char *s)
     return out;
 }
 
-/* The kinds as static strings: one copy per row of "references_type" adds up. */
-static const char *static_kind(const char *k)
-{
-    static const char *const kinds[] = {"calls", "references_type", "imports", "impl_for", "implements"};
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-        if (!strcmp(k, kinds[i])) return kinds[i];
-    return NULL;
-}
-
 static void group_free(pending_file *g)
 {
     if (!g) return;
@@ -65,7 +56,7 @@ void pending_put(pending_edges *pe, int64_t file_id, const plait_edge *const *ed
     size_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
         const plait_edge *e = edges[i];
-        bytes += strlen(e->src) + 1 + (static_kind(e->kind) ? 0 : strlen(e->kind) + 1) + opt_len(e->target_path) + opt_len(e->scope) +
+        bytes += strlen(e->src) + 1 + (plait_graph_resolvable(e->kind) ? 0 : strlen(e->kind) + 1) + opt_len(e->target_path) + opt_len(e->scope) +
                  (e->dst[0] ? strlen(e->dst) + 1 : 0);
     }
     pending_file *g = xmalloc(sizeof *g);
@@ -78,7 +69,8 @@ void pending_put(pending_edges *pe, int64_t file_id, const plait_edge *const *ed
         plait_pending_edge *r = &g->rows[i];
         r->file_id = file_id;
         r->src = put_str(&at, e->src);
-        r->kind = static_kind(e->kind) ? static_kind(e->kind) : put_str(&at, e->kind);
+        const char *kind = plait_graph_resolvable(e->kind); /* static: one copy of "references_type" per row adds up */
+        r->kind = kind ? kind : put_str(&at, e->kind);
         r->target_path = put_str(&at, e->target_path);
         r->scope = put_str(&at, e->scope);
         r->dst = e->dst[0] ? put_str(&at, e->dst) : "";

@@ -84,6 +84,7 @@ static const char *const schema_v3 =
 /* The query indexes.  A first (bulk) load leaves them out and builds them once at the end,
  * which is faster than maintaining them row by row; every writer open re-creates any that
  * are missing, so a load killed half-way still ends up with them. */
+#define CACHE_PRAGMA "PRAGMA cache_size = -65536" /* KiB: the writer's page cache */
 #ifndef PLAIT_SORT_CACHE_KB
 #define PLAIT_SORT_CACHE_KB "2048"
 #endif
@@ -169,7 +170,7 @@ int plait_store_open(const char *path, int create, int readonly, plait_store **o
     /* WAL: readers see the last commit and never block on the writer.  synchronous=NORMAL is
      * crash-safe in WAL mode (a power cut may lose the last commits, never corrupt). */
     const char *pragmas = readonly ? "PRAGMA query_only = 1;" :
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -65536;";
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; " CACHE_PRAGMA ";";
     if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         int rc = db_err(s, "configuring the database");
         plait_store_close(s);
@@ -243,7 +244,7 @@ int plait_store_finish_load(plait_store *s)
      * this thread goes on reading, then merges them. */
     exec(s, "PRAGMA cache_size = -" PLAIT_SORT_CACHE_KB);
     int rc = exec(s, query_indexes);
-    exec(s, "PRAGMA cache_size = -65536");
+    exec(s, CACHE_PRAGMA);
     return rc;
 }
 
