@@ -219,14 +219,16 @@ static void reset_entry(plait_vindex *ix, uint32_t nslots)
 int vx_compact(plait_vindex *ix)
 {
     pthread_rwlock_wrlock(&ix->struct_lock);
+    uint32_t nslots = atomic_load(&ix->nslots);
     if (atomic_load(&ix->n_tomb)) {
-        uint32_t nslots = atomic_load(&ix->nslots);
         repair_all(ix, nslots);
         uint64_t freed = free_dead(ix, nslots);
         atomic_fetch_sub(&ix->n_tomb, freed);
         reset_entry(ix, nslots);
-        reconnect_orphans(ix, nslots);
     }
+    /* also without tombstones: inserts' pruning orphans nodes too, and an explicit compaction
+     * is where a caller asks for the graph to be put in order */
+    reconnect_orphans(ix, nslots);
     pthread_rwlock_unlock(&ix->struct_lock);
     return PLAIT_OK;
 }
