@@ -10,7 +10,6 @@
  * if their own mount changed they are parsed again here.  Files are committed in batches.
  */
 #include "index/index_internal.h"
-#include "store/store_internal.h"
 #include "discover/deps.h"
 #include "core/fsutil.h"
 #include "core/strbuf.h"

@@ -47,6 +47,9 @@ void plait_file_rec_free(plait_file_rec *r);
  * instead of reading an empty graph.  plait_store_close, and every
  * writer open after a crash, put the database back in WAL mode. */
 int plait_store_open(const char *path, int create, int readonly, plait_store **out);
+/* 1 if the nodes table was empty when this writer connection opened (a first load, until
+ * plait_store_finish_load). */
+int plait_store_was_empty(plait_store *s);
 void plait_store_close(plait_store *s);
 sqlite3 *plait_store_db(plait_store *s);
 

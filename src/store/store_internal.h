@@ -10,7 +10,5 @@ enum { ST_FILE_GET, ST_FILE_INS, ST_FILE_UPD, ST_NODE_OLD, ST_NODE_DEL, ST_EDGE_
 
 sqlite3_stmt *plait_store_stmt(plait_store *s, int id);
 sqlite3 *plait_store_raw(plait_store *s);
-/* 1 if the nodes table was empty when this writer connection opened. */
-int plait_store_was_empty(plait_store *s);
 
 #endif
